@@ -1,0 +1,440 @@
+"""A persistent BM25 index over your own documents (.md, .txt, .html/.htm, .pdf).
+
+Layout of the index directory (the app uses ``$CROSSROADS_HOME/index``)::
+
+    manifest.json   format version, chunk settings, and per file: size, mtime, sha256, title
+                    and the chunk texts extracted from it
+    bm25/           the bm25s index plus its corpus (path, chunk number, title, text per chunk)
+
+Re-indexing is incremental where it matters: a file whose size and mtime are unchanged is not
+opened at all; one whose size or mtime changed is hashed, and re-parsed only if its sha256
+changed. Parsing (PDF, HTML) is the slow part; the bm25s index itself is rebuilt from the cached
+chunk texts every time, because that takes well under a second for thousands of chunks and
+keeps the code simple (bm25s has no incremental update).
+
+Text extraction uses real parsers: pypdf for PDF, BeautifulSoup for HTML. Chunks come from
+LangChain's ``RecursiveCharacterTextSplitter``; ranking is bm25s. A file that cannot be read or
+parsed is reported in :attr:`IndexStats.skipped` and left out; it never stops the build.
+
+Usage::
+
+    stats = build_index([Path("~/notes").expanduser()], home / "index", progress=True)
+    passages = LocalIndex(home / "index").search("pyramid construction", k=5)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bm25s
+from bs4 import BeautifulSoup
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+from pypdf import PdfReader
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from crossroads.errors import InputError
+from crossroads.tools.retrievers.base import Passage, RetrievalError
+
+__all__ = ["SUPPORTED_SUFFIXES", "IndexStats", "LocalIndex", "build_index"]
+
+BACKEND_NAME = "local"
+SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+MANIFEST_NAME = "manifest.json"
+BM25_DIR_NAME = "bm25"
+MANIFEST_VERSION = 1
+DEFAULT_CHUNK_CHARS = 1000
+
+ERROR_NO_INDEX = "No local document index in {directory}. Build one with `crossroads index PATH`."
+ERROR_BROKEN_INDEX = (
+    "The local document index in {directory} cannot be read ({detail}). "
+    "Rebuild it with `crossroads index PATH`."
+)
+ERROR_PATH_MISSING = "Cannot index {path}: no such file or directory."
+ERROR_BAD_CHUNK_CHARS = "chunk_chars must be at least 100, got {chunk_chars}"
+SKIP_UNSUPPORTED = "unsupported file type (supported: .md, .txt, .html, .htm, .pdf)"
+SKIP_BINARY = "looks like a binary file, not text"
+SKIP_NO_TEXT = "no extractable text (a scanned PDF or an empty file?)"
+SKIP_UNREADABLE = "cannot be read: {detail}"
+SKIP_CORRUPT = "cannot be parsed: {detail}"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What :func:`build_index` did.
+
+    Attributes:
+        files_indexed: Files (re-)extracted in this run: new or changed.
+        files_unchanged: Files kept from the previous run without re-parsing.
+        files_removed: Files that left the index (deleted, or now unreadable).
+        chunks: Chunks in the index after the run.
+        seconds: Wall time of the run.
+        skipped: ``(path, reason)`` for each file that could not be indexed.
+    """
+
+    files_indexed: int
+    files_unchanged: int
+    files_removed: int
+    chunks: int
+    seconds: float
+    skipped: tuple[tuple[str, str], ...] = field(default=())
+
+
+class _SkipFile(Exception):
+    """A file cannot be indexed; the message is the reason shown to the user."""
+
+
+def build_index(
+    paths: Sequence[Path],
+    directory: Path,
+    *,
+    progress: bool = False,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+) -> IndexStats:
+    """Create or update the index in ``directory`` from the files under ``paths``.
+
+    Files and folders in ``paths`` are scanned recursively for supported files. Files already
+    in the index that are outside ``paths`` stay, unless they no longer exist on disk; files
+    under ``paths`` that disappeared leave the index.
+
+    Args:
+        paths: Files and/or folders to index.
+        directory: Where the index lives; created if needed.
+        progress: Show a rich progress bar on the terminal while checking files.
+        chunk_chars: Target chunk size in characters. Changing it re-chunks every file.
+
+    Returns:
+        Counts of what changed, and the files that were skipped with the reason.
+
+    Raises:
+        InputError: If a path does not exist or ``chunk_chars`` is too small.
+    """
+    started = time.perf_counter()
+    if chunk_chars < 100:
+        raise InputError(ERROR_BAD_CHUNK_CHARS.format(chunk_chars=chunk_chars))
+    roots = [Path(p).expanduser().resolve() for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise InputError(ERROR_PATH_MISSING.format(path=root))
+    directory = Path(directory).expanduser()
+    directory.mkdir(parents=True, exist_ok=True)
+
+    chunk_settings = {"chunk_chars": chunk_chars, "chunk_overlap": chunk_chars // 10}
+    manifest = _read_manifest(directory)
+    old_files: dict[str, dict[str, Any]] = {}
+    if manifest is not None and manifest.get("chunking") == chunk_settings:
+        old_files = manifest["files"]
+    elif manifest is not None:
+        # Other chunk settings: keep nothing, every file is re-extracted.
+        old_files = {}
+    previously_indexed = set(manifest["files"]) if manifest is not None else set()
+
+    found, skipped = _scan(roots)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=chunk_settings["chunk_chars"], chunk_overlap=chunk_settings["chunk_overlap"]
+    )
+    new_files: dict[str, dict[str, Any]] = {}
+    indexed = unchanged = 0
+    with _progress_bar(progress, total=len(found)) as advance:
+        for path in found:
+            key = str(path)
+            try:
+                entry, was_reused = _entry_for(path, old_files.get(key), splitter)
+            except _SkipFile as reason:
+                skipped.append((key, str(reason)))
+                logger.warning("Skipped %s: %s", key, reason)
+            else:
+                new_files[key] = entry
+                if was_reused:
+                    unchanged += 1
+                else:
+                    indexed += 1
+            advance()
+
+    # Entries outside the scanned roots survive as long as their file still exists.
+    for key, entry in (manifest or {}).get("files", {}).items():
+        if key in new_files or _is_under(Path(key), roots) or not Path(key).is_file():
+            continue
+        if key in old_files:
+            new_files[key] = entry
+        # else: different chunk settings; the user re-indexes that folder to get it back.
+    removed = len(previously_indexed - set(new_files))
+
+    chunk_count = _write_index(directory, new_files, chunk_settings)
+    return IndexStats(
+        files_indexed=indexed,
+        files_unchanged=unchanged,
+        files_removed=removed,
+        chunks=chunk_count,
+        seconds=time.perf_counter() - started,
+        skipped=tuple(skipped),
+    )
+
+
+class LocalIndex:
+    """Searches an index built by :func:`build_index`.
+
+    The index is loaded on the first search and reloaded when a later build replaced it.
+
+    Args:
+        directory: The index directory (the one given to :func:`build_index`).
+    """
+
+    name = BACKEND_NAME
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory).expanduser()
+        self._lock = threading.Lock()
+        self._loaded_stamp: tuple[int, int, int] | None = None
+        self._bm25: bm25s.BM25 | None = None
+        self._corpus: list[dict[str, Any]] = []
+
+    def exists(self) -> bool:
+        """Whether an index has been built in :attr:`directory`."""
+        return (self.directory / MANIFEST_NAME).is_file()
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """Return up to ``k`` chunks that match ``query``, best BM25 score first.
+
+        Args:
+            query: Search words.
+            k: Maximum number of passages.
+
+        Returns:
+            Passages whose ``source`` is ``"<file path>#chunk-<n>"`` (n counts from 1) and whose
+            ``score`` is the BM25 score; chunks that share no term with the query are left out.
+
+        Raises:
+            RetrievalError: If there is no index yet or it cannot be read.
+        """
+        bm25, corpus = self._load()
+        query_tokens = bm25s.tokenize(query, stopwords="en", return_ids=False, show_progress=False)
+        if k <= 0 or not corpus or not query_tokens or not query_tokens[0]:
+            return []
+        documents, scores = bm25.retrieve(
+            query_tokens, k=min(k, len(corpus)), show_progress=False, n_threads=0
+        )
+        passages = []
+        for doc_id, score in zip(documents[0], scores[0], strict=True):
+            if score <= 0:
+                continue
+            chunk = corpus[int(doc_id)]
+            passages.append(
+                Passage(
+                    title=chunk["title"],
+                    text=chunk["text"],
+                    source=f"{chunk['path']}#chunk-{chunk['chunk'] + 1}",
+                    score=float(score),
+                    backend=BACKEND_NAME,
+                )
+            )
+        return passages
+
+    def _load(self) -> tuple[bm25s.BM25, list[dict[str, Any]]]:
+        manifest_path = self.directory / MANIFEST_NAME
+        try:
+            status = manifest_path.stat()
+        except FileNotFoundError:
+            raise RetrievalError(
+                ERROR_NO_INDEX.format(directory=self.directory), backend=BACKEND_NAME
+            ) from None
+        # A rebuild replaces the manifest (new inode): noticed even within one mtime tick.
+        stamp = (status.st_mtime_ns, status.st_size, status.st_ino)
+        with self._lock:
+            if self._loaded_stamp != stamp:
+                self._bm25, self._corpus = self._read(manifest_path)
+                self._loaded_stamp = stamp
+            bm25 = self._bm25
+            corpus = self._corpus
+        if bm25 is None:
+            return bm25s.BM25(), []
+        return bm25, corpus
+
+    def _read(self, manifest_path: Path) -> tuple[bm25s.BM25 | None, list[dict[str, Any]]]:
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            corpus = _corpus_from(manifest["files"])
+            if not corpus:
+                return None, []
+            bm25 = bm25s.BM25.load(self.directory / BM25_DIR_NAME, show_progress=False)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RetrievalError(
+                ERROR_BROKEN_INDEX.format(directory=self.directory, detail=exc),
+                backend=BACKEND_NAME,
+            ) from exc
+        if bm25.scores.get("num_docs") != len(corpus):
+            raise RetrievalError(
+                ERROR_BROKEN_INDEX.format(
+                    directory=self.directory, detail="bm25 index and manifest disagree"
+                ),
+                backend=BACKEND_NAME,
+            )
+        return bm25, corpus
+
+
+# -- building blocks ---------------------------------------------------------------------------
+
+
+def _scan(roots: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Supported files under ``roots``, sorted; unsupported files named explicitly are skipped."""
+    found: set[Path] = set()
+    skipped: list[tuple[str, str]] = []
+    for root in roots:
+        if root.is_file():
+            if root.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.add(root)
+            else:
+                skipped.append((str(root), SKIP_UNSUPPORTED))
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            # Hidden folders (.git, .venv...) are tooling, not documents.
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in filenames:
+                path = Path(dirpath, filename)
+                if path.suffix.lower() in SUPPORTED_SUFFIXES and not filename.startswith("."):
+                    found.add(path)
+    return sorted(found), skipped
+
+
+def _is_under(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def _entry_for(
+    path: Path, old: dict[str, Any] | None, splitter: RecursiveCharacterTextSplitter
+) -> tuple[dict[str, Any], bool]:
+    """The manifest entry for ``path`` and whether the previous one was reused as is."""
+    try:
+        status = path.stat()
+    except OSError as exc:
+        raise _SkipFile(SKIP_UNREADABLE.format(detail=exc.strerror or exc)) from exc
+    if old is not None and old["size"] == status.st_size and old["mtime_ns"] == status.st_mtime_ns:
+        return old, True
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _SkipFile(SKIP_UNREADABLE.format(detail=exc.strerror or exc)) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if old is not None and old["sha256"] == digest:
+        # Touched but not changed: keep the chunks, remember the new mtime.
+        return {**old, "size": status.st_size, "mtime_ns": status.st_mtime_ns}, True
+    title, text = _extract_text(path, data)
+    chunks = [c for c in (c.strip() for c in splitter.split_text(text)) if c]
+    if not chunks:
+        raise _SkipFile(SKIP_NO_TEXT)
+    entry = {
+        "size": status.st_size,
+        "mtime_ns": status.st_mtime_ns,
+        "sha256": digest,
+        "title": title,
+        "chunks": chunks,
+    }
+    return entry, False
+
+
+def _extract_text(path: Path, data: bytes) -> tuple[str, str]:
+    """``(title, plain text)`` of a supported file's bytes; raises :class:`_SkipFile`."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_text(path, data)
+    if suffix in {".html", ".htm"}:
+        return _html_text(path, data)
+    if b"\x00" in data[:8192]:
+        raise _SkipFile(SKIP_BINARY)
+    return path.name, data.decode("utf-8", errors="replace")
+
+
+def _pdf_text(path: Path, data: bytes) -> tuple[str, str]:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        metadata_title = reader.metadata.title if reader.metadata else None
+    except Exception as exc:
+        # pypdf raises many exception types on damaged files (PdfReadError, ValueError,
+        # KeyError, struct errors...); a bad file must never stop the whole build.
+        raise _SkipFile(SKIP_CORRUPT.format(detail=f"{type(exc).__name__}: {exc}")) from exc
+    return (metadata_title or path.name), "\n\n".join(pages)
+
+
+def _html_text(path: Path, data: bytes) -> tuple[str, str]:
+    soup = BeautifulSoup(data, "html.parser")
+    for invisible in soup(["script", "style", "noscript", "template"]):
+        invisible.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    return (title or path.name), soup.get_text(separator="\n", strip=True)
+
+
+def _corpus_from(files: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per chunk, in a stable order (by path, then chunk number)."""
+    return [
+        {"path": key, "chunk": number, "title": files[key]["title"], "text": text}
+        for key in sorted(files)
+        for number, text in enumerate(files[key]["chunks"])
+    ]
+
+
+def _write_index(
+    directory: Path, files: dict[str, dict[str, Any]], chunk_settings: dict[str, int]
+) -> int:
+    """Write the bm25s index, then the manifest (the manifest's mtime marks a finished build)."""
+    corpus = _corpus_from(files)
+    bm25_dir = directory / BM25_DIR_NAME
+    staging = directory / f"{BM25_DIR_NAME}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    if corpus:
+        # The title goes in with the text so that a file name or page title can match too.
+        tokens = bm25s.tokenize(
+            [f"{c['title']}\n{c['text']}" for c in corpus],
+            stopwords="en",
+            show_progress=False,
+        )
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        bm25.save(staging, show_progress=False)
+    shutil.rmtree(bm25_dir, ignore_errors=True)
+    if corpus:
+        staging.rename(bm25_dir)
+
+    manifest = {"version": MANIFEST_VERSION, "chunking": chunk_settings, "files": files}
+    partial = directory / f"{MANIFEST_NAME}.tmp"
+    partial.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, directory / MANIFEST_NAME)
+    return len(corpus)
+
+
+def _read_manifest(directory: Path) -> dict[str, Any] | None:
+    """The previous manifest, or ``None`` when there is none or it is unusable (then rebuild)."""
+    try:
+        manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+        return None
+    if not isinstance(manifest.get("files"), dict):
+        return None
+    return manifest
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
+    """Yield a function that advances a rich progress bar over files; a no-op when disabled."""
+    if not enabled:
+        yield lambda: None
+        return
+    columns = (TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("files", total=total)
+        yield lambda: progress.advance(task)
