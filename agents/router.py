@@ -1,0 +1,242 @@
+"""The router: a multiple-choice question about the user's question.
+
+The model is good at "pick one of three labels", so that is all it is asked: which
+registered agent should take this question, and why, in one line. The choices are built
+from the registered agents' names, descriptions and examples (``AgentSpec``), never from
+hard-coded branches, so a new agent is routable the moment it is registered.
+
+Order of decision, cheapest first:
+
+1. **Offline classifier** (no LLM): when no chat model is configured, it decides. When one
+   is configured and the classifier is confident (at or above a threshold tuned on a
+   held-out split), it decides too and the LLM router call is skipped. It only knows the
+   built-in routes, so this fast path is off when other agents are registered.
+2. **LLM router**: one structured-output call at temperature 0. If the reply is empty or not
+   one of the choices, one retry shows the model its error; after that the route falls back
+   to the catch-all agent (``none`` by default), which never does harm.
+
+On a re-route (an agent gave up and handed back a reason), routes already tried are
+excluded from the choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, create_model
+
+from crossroads.llm import ModelCaller
+from crossroads.registry import AgentSpec
+from crossroads.settings import Settings
+from crossroads.usage import merge_usage
+
+FALLBACK_ROUTE = "none"
+
+ROUTER_SYSTEM = """\
+You are the router of Crossroads, a team of specialist agents. Your only job is to pick \
+the one agent that should handle the user's latest question. Do not answer the question.
+
+The agents:
+{choices}
+
+Rules:
+- Pick "math" only when the answer is a number that can be computed from numbers given in \
+the question or the conversation; a question about a number that must be looked up is a fact.
+- Questions about the world, people, places, dates or definitions are facts, however casually \
+they are asked.
+- Follow-ups such as "and divided by 4?" belong to the agent that answered the previous turn.
+- Reply with the agent's name and a reason of at most one line.\
+"""
+
+CHOICE_LINE = "- {name}: {description}{examples}"
+REROUTE_NOTE = (
+    "\nThe {tried} agent already tried this question and gave up: {reason}. "
+    "Choose among the remaining agents."
+)
+RETRY_PROMPT = (
+    "Your previous answer could not be used ({error}). Answer again with exactly one of: "
+    "{names}, and a one-line reason."
+)
+FELL_BACK = "the router's answer was unusable twice ({error}); fell back to {route!r}"
+HISTORY_TURNS = 6
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """The router's decision for one question.
+
+    Attributes:
+        route: Name of the chosen agent.
+        reason: One line saying why.
+        confidence: The offline classifier's probability, when it decided; else ``None``.
+        decided_by: ``"classifier"``, ``"llm"`` or ``"fallback"``.
+    """
+
+    route: str
+    reason: str
+    confidence: float | None
+    decided_by: str
+
+
+def route_schema(names: Sequence[str]) -> type[BaseModel]:
+    """A structured-output schema whose ``route`` field is a ``Literal`` of ``names``."""
+    choice: Any = Literal[tuple(names)]
+    return create_model(
+        "RouteChoice",
+        __doc__="Which agent should handle the user's question.",
+        route=(choice, Field(description="Name of the agent that should answer.")),
+        reason=(str, Field(description="Why, in one short line.")),
+    )
+
+
+def router_messages(
+    specs: Sequence[AgentSpec],
+    question: str,
+    history: Sequence[BaseMessage],
+    *,
+    tried: Sequence[str] = (),
+    handoff: str | None = None,
+) -> list[BaseMessage]:
+    """The router's prompt: choices with examples, recent history, then the question."""
+    lines = []
+    for spec in specs:
+        examples = ""
+        if spec.examples:
+            quoted = "; ".join(f'"{example}"' for example in spec.examples[:4])
+            examples = f" Examples: {quoted}"
+        lines.append(
+            CHOICE_LINE.format(
+                name=spec.name, description=spec.description.strip(), examples=examples
+            )
+        )
+    system = ROUTER_SYSTEM.format(choices="\n".join(lines))
+    if tried:
+        system += REROUTE_NOTE.format(tried=", ".join(tried), reason=handoff or "no reason given")
+    messages: list[BaseMessage] = [SystemMessage(content=system)]
+    earlier = list(history)
+    if earlier and isinstance(earlier[-1], HumanMessage) and earlier[-1].content == question:
+        earlier = earlier[:-1]  # the current turn, already appended by intake
+    for message in earlier[-HISTORY_TURNS:]:
+        if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str):
+            messages.append(type(message)(content=message.content[:500]))
+    messages.append(HumanMessage(content=question))
+    return messages
+
+
+ClassifierGuess = Callable[[str], tuple[str, float] | None]
+
+
+def classifier_guess(question: str) -> tuple[str, float] | None:
+    """The packaged offline classifier's route and confidence for ``question``."""
+    from crossroads.tools.offline_router import OfflineRouter
+
+    guess = OfflineRouter.load().predict(question)
+    return guess.route, float(guess.confidence)
+
+
+def default_threshold() -> float:
+    """The shipped confidence threshold (tuned on the held-out split)."""
+    from crossroads.tools.offline_router import DEFAULT_CONFIDENCE_THRESHOLD
+
+    return float(DEFAULT_CONFIDENCE_THRESHOLD)
+
+
+BUILTIN_ROUTES = frozenset({"math", "fact", "none"})
+
+
+async def decide_route(
+    settings: Settings,
+    specs: Sequence[AgentSpec],
+    state: dict[str, Any],
+    *,
+    guess: ClassifierGuess = classifier_guess,
+) -> tuple[RouteDecision, ModelCaller | None]:
+    """Decide the route for ``state["question"]``.
+
+    Returns:
+        The decision, and the model caller used (for its usage), if any.
+    """
+    question = state["question"]
+    tried = [route for route in state.get("tried_routes") or [] if route]
+    candidates = [spec for spec in specs if spec.name not in tried] or list(specs)
+    names = [spec.name for spec in candidates]
+    catch_all = FALLBACK_ROUTE if FALLBACK_ROUTE in names else names[-1]
+    classifier_usable = {spec.name for spec in specs} <= BUILTIN_ROUTES
+
+    if classifier_usable:
+        guessed = guess(question)
+        if guessed is not None:
+            route, confidence = guessed
+            threshold = (
+                settings.router_threshold
+                if settings.router_threshold is not None
+                else default_threshold()
+            )
+            if route in names and (not settings.has_model or confidence >= threshold):
+                reason = f"offline classifier, confidence {confidence:.2f}"
+                return RouteDecision(route, reason, confidence, "classifier"), None
+            if not settings.has_model:
+                # Re-route offline: the classifier's pick was tried; take the catch-all.
+                return RouteDecision(catch_all, "offline re-route", None, "classifier"), None
+    if not settings.has_model:
+        return RouteDecision(catch_all, "no model configured", None, "fallback"), None
+
+    caller = ModelCaller(settings, state, "router", in_agent=False)
+    schema = route_schema(names)
+    messages = router_messages(
+        candidates, question, state.get("messages") or [], tried=tried, handoff=state.get("handoff")
+    )
+    error = ""
+    for attempt in range(2):
+        reply = await caller.astructured("router", schema, messages)
+        chosen = getattr(reply.parsed, "route", None) if reply.parsed is not None else None
+        if isinstance(chosen, str) and chosen in names:
+            lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
+            return RouteDecision(chosen, lines[0] if lines else "", None, "llm"), caller
+        error = reply.error or f"{chosen!r} is not one of the choices"
+        if attempt == 0:
+            messages = [
+                *messages,
+                HumanMessage(content=RETRY_PROMPT.format(error=error, names=", ".join(names))),
+            ]
+    return (
+        RouteDecision(catch_all, FELL_BACK.format(error=error, route=catch_all), None, "fallback"),
+        caller,
+    )
+
+
+def make_router_node(specs: Sequence[AgentSpec]) -> Any:
+    """The app graph's ``router`` node for a given set of agents."""
+
+    async def route_question(state: Any, runtime: Runtime[Settings]) -> dict[str, Any]:
+        settings = runtime.context or Settings.from_env()
+        decision, caller = await decide_route(settings, specs, state)
+        usage_delta = caller.usage_update() if caller else None
+        tried = [*(state.get("tried_routes") or []), decision.route]
+        return {
+            "route": decision.route,
+            "route_reason": decision.reason,
+            "route_confidence": decision.confidence,
+            "tried_routes": tried,
+            "handoff": None,
+            "usage": usage_delta or {},
+            "usage_before": merge_usage(state.get("usage"), usage_delta),
+            "steps": [
+                {
+                    "agent": "router",
+                    "action": "route",
+                    "detail": {
+                        "route": decision.route,
+                        "reason": decision.reason,
+                        "decided_by": decision.decided_by,
+                        "confidence": decision.confidence,
+                    },
+                }
+            ],
+        }
+
+    return route_question

@@ -1,0 +1,490 @@
+"""The Python API: ``Crossroads(...).ask(question) -> Result``.
+
+    >>> from crossroads import Crossroads
+    >>> app = Crossroads(offline=True)
+    >>> result = app.ask("What is 15% of 240?")
+    >>> result.route, result.answer
+
+The nodes of every graph are async, so many requests can share one process. A
+``Crossroads`` owns one private event loop in a background thread (an anyio blocking
+portal) on which its graph and its checkpointer run. ``ask``/``stream`` block on it;
+``aask``/``astream`` await it from any other loop (a notebook's, a web server's), without
+a thread per request. Keeping one loop means the SQLite or PostgreSQL connection is always
+used from the loop that opened it.
+
+Call :meth:`Crossroads.close` (or use ``with Crossroads(...) as app:``) to release the
+loop and the thread store; it is also done at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import threading
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphRecursionError
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from crossroads.checkpoints import CheckpointerSpec, open_checkpointer
+from crossroads.errors import CrossroadsError
+from crossroads.llm import ANSWER_TAG
+from crossroads.registry import AgentSpec
+from crossroads.settings import Settings
+from crossroads.usage import Usage, empty_usage
+from crossroads.validation import clean_question
+
+RECURSION_STOPPED = (
+    "stopped after {limit} graph steps (recursion_limit) without finishing; "
+    "the request was cut short to bound its cost"
+)
+CLOSED = "this Crossroads was closed; create a new one"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one question.
+
+    Attributes:
+        answer: The answer text (always set; on failure it says what went wrong).
+        route: The agent that answered (``math``, ``fact``, ``none`` or a registered one).
+        sources: Sources cited by the answer; ``[n]`` in the answer is ``sources[n-1]``.
+        usage: Model calls and tokens, in total and by node.
+        steps: What happened, in order (route chosen, expression tried, passages kept...).
+        error: Why the request did not fully succeed, or ``None``.
+        mode: ``"llm"`` or ``"offline"``.
+        thread_id: The conversation this turn belongs to.
+        route_reason: Why the router chose ``route``.
+        interrupt: Set when the run paused for a person (writers' plan review): what to
+            review. Continue with :meth:`Crossroads.resume`.
+    """
+
+    answer: str
+    route: str = ""
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=empty_usage)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    mode: str = "llm"
+    thread_id: str | None = None
+    route_reason: str = ""
+    interrupt: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready data."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return self.answer
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], *, thread_id: str | None) -> Result:
+        """Build a result from the graph's output state."""
+        interrupts = state.get("__interrupt__") or ()
+        interrupt = None
+        if interrupts:
+            first = interrupts[0]
+            interrupt = getattr(first, "value", first)
+        return cls(
+            answer=str(state.get("answer") or ""),
+            route=str(state.get("route") or ""),
+            sources=list(state.get("sources") or []),
+            usage=state.get("usage") or empty_usage(),
+            steps=list(state.get("steps") or []),
+            error=state.get("error"),
+            mode=str(state.get("mode") or "llm"),
+            thread_id=thread_id,
+            route_reason=str(state.get("route_reason") or ""),
+            interrupt=interrupt,
+        )
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of a streamed run.
+
+    ``type`` is one of:
+
+    * ``"route"``: the router chose; ``data`` has ``route`` and ``reason``;
+    * ``"node_start"`` / ``"node_end"``: a node started or finished; ``node`` is its path
+      (``"calculator/extract"`` inside a subgraph);
+    * ``"token"``: a piece of the answer, in ``text``;
+    * ``"progress"``: an agent's own event (e.g. a writer finished part 2 of 5), in ``data``;
+    * ``"result"``: the final :class:`Result`, in ``result``.
+    """
+
+    type: str
+    node: str | None = None
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    result: Result | None = None
+
+
+class Crossroads:
+    """Ask questions; the router hands each to the agent that can do the job.
+
+    Args:
+        model: Default model for every role: ``"provider:model"`` or a chat model object
+            (for example a :class:`crossroads.testing.ScriptedChatModel`).
+        checkpointer: Where threads live (see :mod:`crossroads.checkpoints`); SQLite under
+            ``CROSSROADS_HOME`` by default.
+        offline: Never call a model. Also on automatically when no model is configured.
+        agents: The agents to route among (default: the built-ins plus registered ones).
+        settings: A complete :class:`Settings`; used as given, with no environment lookup.
+        **overrides: Any other :class:`Settings` field. Values passed here beat
+            environment variables, which beat the defaults.
+    """
+
+    def __init__(
+        self,
+        model: Any = None,
+        *,
+        checkpointer: CheckpointerSpec = None,
+        offline: bool | None = None,
+        agents: Sequence[AgentSpec] | None = None,
+        settings: Settings | None = None,
+        **overrides: Any,
+    ) -> None:
+        if settings is None:
+            settings = Settings.from_env(model=model, offline=offline, **overrides)
+        elif model is not None or offline is not None or overrides:
+            settings = settings.replace(
+                **{
+                    k: v
+                    for k, v in {"model": model, "offline": offline, **overrides}.items()
+                    if v is not None
+                }
+            )
+        self.settings = settings
+        from crossroads.graphs.app import build_app_graph
+        from crossroads.graphs.registry import default_agents
+        from crossroads.registry import validate_agents
+
+        self.agents = validate_agents(agents if agents is not None else default_agents())
+        """The agents this app routes among."""
+        self._builder = build_app_graph(agents=self.agents)
+        self._checkpointer_spec = checkpointer
+        self._lock = threading.Lock()
+        self._portal_cm: Any = None
+        self._portal: BlockingPortal | None = None
+        self._stack: AsyncExitStack | None = None
+        self._graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def _start(self) -> BlockingPortal:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(CLOSED)
+            if self._portal is None:
+                self._portal_cm = start_blocking_portal(name="crossroads-loop")
+                portal = self._portal_cm.__enter__()
+                try:
+                    self._graph = portal.call(self._open)
+                except BaseException:
+                    self._portal_cm.__exit__(None, None, None)
+                    raise
+                self._portal = portal
+                self._finalizer = weakref.finalize(
+                    self, _shutdown, self._portal_cm, portal, self._stack
+                )
+            return self._portal
+
+    async def _open(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+        self._stack = AsyncExitStack()
+        saver = await open_checkpointer(self._checkpointer_spec, self.settings, self._stack)
+        return self._builder.compile(checkpointer=saver)
+
+    def close(self) -> None:
+        """Release the event loop thread and the thread store."""
+        with self._lock:
+            self._closed = True
+            if self._finalizer is not None:
+                self._finalizer()
+            self._portal = None
+
+    def __enter__(self) -> Crossroads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+        """The compiled app graph (async nodes: use ``ainvoke``/``astream``)."""
+        self._start()
+        assert self._graph is not None
+        return self._graph
+
+    # -- running --------------------------------------------------------------------
+
+    def _config(self, thread_id: str) -> RunnableConfig:
+        return {
+            "configurable": {"thread_id": thread_id},
+            "recursion_limit": self.settings.effective_recursion_limit,
+        }
+
+    async def _arun(self, payload: Any, thread_id: str) -> Result:
+        graph = self._graph
+        assert graph is not None
+        try:
+            state = await graph.ainvoke(
+                payload, self._config(thread_id), context=self.settings, durability="sync"
+            )
+        except GraphRecursionError:
+            return await self._partial(
+                thread_id,
+                RECURSION_STOPPED.format(limit=self.settings.effective_recursion_limit),
+            )
+        except CrossroadsError as error:
+            return await self._partial(thread_id, str(error))
+        return Result.from_state(dict(state), thread_id=thread_id)
+
+    async def _partial(self, thread_id: str, error: str) -> Result:
+        """The best answer so far, from the thread's last checkpoint, with ``error``."""
+        graph = self._graph
+        assert graph is not None
+        values: dict[str, Any] = {}
+        try:
+            snapshot = await graph.aget_state(self._config(thread_id))
+            values = dict(snapshot.values or {})
+        except Exception:  # the store itself failed: report the original error only
+            values = {}
+        base = Result.from_state(values, thread_id=thread_id)
+        answer = base.answer or f"Sorry, I could not finish: {error}"
+        return Result(**{**asdict(base), "answer": answer, "error": error})
+
+    def ask(self, question: str | bytes, thread_id: str | None = None) -> Result:
+        """Answer one question (blocking).
+
+        Args:
+            question: The question (``str``, or UTF-8 ``bytes``).
+            thread_id: Conversation to continue; a new one when omitted.
+
+        Raises:
+            InputError: the question is empty, too long or not valid UTF-8.
+        """
+        text = clean_question(question)
+        portal = self._start()
+        return portal.call(self._arun, {"question": text}, thread_id or _new_thread())
+
+    async def aask(self, question: str | bytes, thread_id: str | None = None) -> Result:
+        """Async :meth:`ask`; safe to run many at once."""
+        text = clean_question(question)
+        portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
+        future = portal.start_task_soon(self._arun, {"question": text}, thread_id or _new_thread())
+        return await asyncio.wrap_future(future)
+
+    def resume(self, thread_id: str, value: Any = True) -> Result:
+        """Continue a run that paused for review (``Result.interrupt``) with ``value``."""
+        portal = self._start()
+        return portal.call(self._arun, Command(resume=value), thread_id)
+
+    async def aresume(self, thread_id: str, value: Any = True) -> Result:
+        """Async :meth:`resume`."""
+        portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
+        return await asyncio.wrap_future(
+            portal.start_task_soon(self._arun, Command(resume=value), thread_id)
+        )
+
+    def route(self, question: str | bytes) -> Any:
+        """The router's decision (route, reason, confidence) without running an agent."""
+        from crossroads.agents.router import decide_route
+
+        text = clean_question(question)
+
+        async def decide() -> Any:
+            decision, _ = await decide_route(self.settings, self.agents, {"question": text})
+            return decision
+
+        return self._start().call(decide)
+
+    # -- streaming ------------------------------------------------------------------
+
+    async def _events(self, payload: Any, thread_id: str) -> AsyncIterator[StreamEvent]:
+        graph = self._graph
+        assert graph is not None
+        config = self._config(thread_id)
+        last_values: dict[str, Any] = {}
+        try:
+            stream: AsyncIterator[Any] = graph.astream(
+                payload,
+                config,
+                context=self.settings,
+                stream_mode=["values", "updates", "messages", "custom", "tasks"],
+                subgraphs=True,
+                durability="sync",
+            )
+            async for namespace, mode, data in stream:
+                path = "/".join(part.split(":")[0] for part in namespace)
+                if mode == "values" and not namespace:
+                    last_values = dict(data)
+                elif mode == "messages":
+                    chunk, meta = data
+                    text = chunk.content if isinstance(chunk.content, str) else ""
+                    if text and ANSWER_TAG in (meta.get("tags") or []):
+                        yield StreamEvent(type="token", node=path or None, text=text)
+                elif mode == "updates" and not namespace and "router" in data:
+                    update = data["router"] or {}
+                    yield StreamEvent(
+                        type="route",
+                        node="router",
+                        data={"route": update.get("route"), "reason": update.get("route_reason")},
+                    )
+                elif mode == "tasks":
+                    name = f"{path}/{data['name']}" if path else data["name"]
+                    kind = "node_end" if "result" in data or "error" in data else "node_start"
+                    yield StreamEvent(type=kind, node=name)
+                elif mode == "custom" and isinstance(data, dict):
+                    yield StreamEvent(type="progress", node=path or None, data=data)
+        except GraphRecursionError:
+            result = await self._partial(
+                thread_id, RECURSION_STOPPED.format(limit=self.settings.effective_recursion_limit)
+            )
+            yield StreamEvent(type="result", result=result)
+            return
+        except CrossroadsError as error:
+            yield StreamEvent(type="result", result=await self._partial(thread_id, str(error)))
+            return
+        snapshot = await graph.aget_state(config)
+        values = {**last_values, **dict(snapshot.values or {})}
+        if snapshot.interrupts:
+            values["__interrupt__"] = snapshot.interrupts
+        yield StreamEvent(type="result", result=Result.from_state(values, thread_id=thread_id))
+
+    def stream(self, question: str | bytes, thread_id: str | None = None) -> Iterator[StreamEvent]:
+        """Stream a run's events (blocking iterator); the last event holds the Result.
+
+        Closing the iterator early (or Ctrl-C while iterating) cancels the run; turns that
+        finished before stay in the thread.
+        """
+        text = clean_question(question)
+        portal = self._start()
+        events: queue.Queue[Any] = queue.Queue()
+        done = object()
+
+        async def pump() -> None:
+            try:
+                async for event in self._events({"question": text}, thread_id or _new_thread()):
+                    events.put(event)
+            except BaseException as error:  # handed to the caller's thread, raised there
+                events.put(error)
+                raise
+            finally:
+                events.put(done)
+
+        future = portal.start_task_soon(pump)
+        try:
+            while True:
+                item = events.get()
+                if item is done:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            if not future.done():
+                future.cancel()
+                _wait_quietly(future)
+
+    async def astream(
+        self, question: str | bytes, thread_id: str | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Async :meth:`stream`."""
+        text = clean_question(question)
+        portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+
+        async def pump() -> None:
+            try:
+                async for event in self._events({"question": text}, thread_id or _new_thread()):
+                    loop.call_soon_threadsafe(events.put_nowait, event)
+            except BaseException as error:
+                loop.call_soon_threadsafe(events.put_nowait, error)
+                raise
+            finally:
+                loop.call_soon_threadsafe(events.put_nowait, done)
+
+        future = portal.start_task_soon(pump)
+        try:
+            while True:
+                item = await events.get()
+                if item is done:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            if not future.done():
+                future.cancel()
+
+    # -- threads --------------------------------------------------------------------
+
+    def history(self, thread_id: str) -> list[tuple[str, str]]:
+        """The conversation on ``thread_id`` as ``(speaker, text)`` pairs, oldest first."""
+
+        async def read() -> list[tuple[str, str]]:
+            graph = self._graph
+            assert graph is not None
+            snapshot = await graph.aget_state(self._config(thread_id))
+            pairs = []
+            for message in (snapshot.values or {}).get("messages", []):
+                speaker = "you" if message.type == "human" else (message.name or "assistant")
+                content = message.content if isinstance(message.content, str) else ""
+                pairs.append((speaker, content))
+            return pairs
+
+        return self._start().call(read)
+
+    def threads(self, limit: int = 100) -> list[str]:
+        """Thread ids in the store, most recent first (at most ``limit``)."""
+
+        async def read() -> list[str]:
+            graph = self._graph
+            assert graph is not None and graph.checkpointer is not None
+            saver = graph.checkpointer
+            assert not isinstance(saver, bool)
+            seen: list[str] = []
+            async for item in saver.alist(None, limit=limit * 50):
+                thread = item.config["configurable"].get("thread_id")
+                if item.config["configurable"].get("checkpoint_ns"):
+                    continue
+                if thread and thread not in seen:
+                    seen.append(thread)
+                    if len(seen) >= limit:
+                        break
+            return seen
+
+        return self._start().call(read)
+
+
+def _new_thread() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _wait_quietly(future: concurrent.futures.Future[Any]) -> None:
+    try:
+        future.result(timeout=10)
+    except BaseException:  # cancelled or failed: the caller already has what it needs
+        return
+
+
+def _shutdown(portal_cm: Any, portal: BlockingPortal, stack: AsyncExitStack | None) -> None:
+    try:
+        if stack is not None:
+            portal.call(stack.aclose)
+    finally:
+        portal_cm.__exit__(None, None, None)

@@ -1,0 +1,268 @@
+"""Every model call goes through here: budgets, retries, fallbacks and usage.
+
+A node creates one :class:`ModelCaller` per run, calls the model through it, and returns
+``caller.usage_update()`` with its state update, so usage is counted once, per node, from
+each reply's ``usage_metadata``.
+
+Why retries live here rather than only in a node ``RetryPolicy``: a policy re-runs the whole
+node (repeating, and paying for, the calls that already succeeded in it) and cannot honour a
+provider's ``Retry-After``. Here a single call is retried, with jittered exponential backoff
+that never undercuts ``Retry-After``, and the provider clients' own retries are switched off
+(:mod:`crossroads.models`), so the two never stack. When a role's model fails for good, its
+fallback models are tried in order.
+
+Budgets are checked before every attempt: model calls, tokens and wall time per request. The
+wall-time budget also caps each call's timeout, so a hanging provider ends the request on
+time with :class:`~crossroads.errors.BudgetExceeded` instead of a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import BaseModel
+
+from crossroads.errors import BudgetExceeded, ConfigurationError, CrossroadsError, ModelError
+from crossroads.models import NO_MODEL, resolve_model
+from crossroads.settings import Settings
+from crossroads.transient import backoff_delay, is_transient, retry_after_seconds
+from crossroads.usage import Usage, add_call, empty_usage, merge_usage
+
+CURRENT_ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "crossroads_current_role", default=None
+)
+"""The role of the model call in progress (read by ``ScriptedChatModel``: streaming calls
+reach a chat model without their callback tags)."""
+
+ANSWER_TAG = "crossroads:answer"
+"""Tag on model calls whose tokens are the user-visible answer (streamed to the user)."""
+
+CALLS_EXHAUSTED = (
+    "stopped: this request used all {limit} model calls it may make (max_llm_calls); "
+    "raise it in Settings if the task needs more"
+)
+TOKENS_EXHAUSTED = (
+    "stopped: this request used {used} of its {limit} tokens (max_tokens); "
+    "raise it in Settings if the task needs more"
+)
+TIME_EXHAUSTED = (
+    "stopped: this request ran for {elapsed:.0f} s of its {limit:.0f} s budget (max_seconds)"
+)
+MODEL_FAILED = "the {role} model failed ({error}); tried: {tried}"
+CALL_TIMED_OUT = "no reply within {seconds:.1f} s"
+
+
+@dataclass(frozen=True)
+class StructuredReply:
+    """What a structured-output call gave back.
+
+    Attributes:
+        parsed: The parsed object, or ``None`` when the model's output was unusable.
+        error: Why parsing failed (empty output, wrong fields, ...), or ``None``.
+        raw: The raw model message.
+    """
+
+    parsed: BaseModel | dict[str, Any] | None
+    error: str | None
+    raw: AIMessage | None
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return first[:300]
+
+
+class ModelCaller:
+    """Calls models for one node run, inside the request's budgets.
+
+    Args:
+        settings: The run's settings (``runtime.context``).
+        state: The node's input state; ``usage`` and ``started_at`` are read from it.
+        node: Name recorded in ``usage["by_node"]`` (e.g. ``"calculator.extract"``).
+        in_agent: The node belongs to an agent subgraph, whose state holds only the agent's
+            own ``usage`` plus the request's ``usage_before`` (what was used before the agent
+            started). App-level nodes (the router) pass ``False``: their ``usage`` is the
+            whole request's.
+    """
+
+    def __init__(
+        self, settings: Settings, state: Mapping[str, Any], node: str, *, in_agent: bool = True
+    ) -> None:
+        self.settings = settings
+        self.node = node
+        before = state.get("usage") or empty_usage()
+        if in_agent:
+            before = merge_usage(state.get("usage_before"), before)
+        self._before: Usage = before
+        started = state.get("started_at")
+        self._started = float(started) if started else time.time()
+        self._delta: Usage = empty_usage()
+
+    # -- budgets ------------------------------------------------------------------
+
+    def remaining_seconds(self) -> float:
+        """Wall-clock seconds left in the request's budget."""
+        return self.settings.max_seconds - (time.time() - self._started)
+
+    def check_budget(self) -> None:
+        """Raise :class:`BudgetExceeded` if the next call would break a budget."""
+        calls = self._before["llm_calls"] + self._delta["llm_calls"]
+        if calls >= self.settings.max_llm_calls:
+            raise BudgetExceeded(CALLS_EXHAUSTED.format(limit=self.settings.max_llm_calls))
+        tokens = (
+            self._before["input_tokens"]
+            + self._before["output_tokens"]
+            + self._delta["input_tokens"]
+            + self._delta["output_tokens"]
+        )
+        if tokens >= self.settings.max_tokens:
+            raise BudgetExceeded(
+                TOKENS_EXHAUSTED.format(used=tokens, limit=self.settings.max_tokens)
+            )
+        if self.remaining_seconds() <= 0:
+            raise BudgetExceeded(
+                TIME_EXHAUSTED.format(
+                    elapsed=time.time() - self._started, limit=self.settings.max_seconds
+                )
+            )
+
+    def usage_update(self) -> Usage:
+        """The usage this node added, for the state's ``usage`` reducer."""
+        return self._delta
+
+    # -- calls --------------------------------------------------------------------
+
+    def _chain(self, role: str) -> tuple[str | BaseChatModel, ...]:
+        if self.settings.offline:
+            raise ConfigurationError(NO_MODEL.format(role=role))
+        chain = self.settings.models_for(role)
+        if not chain:
+            raise ConfigurationError(NO_MODEL.format(role=role))
+        return chain
+
+    async def _call(
+        self,
+        role: str,
+        build: Any,
+        messages: Sequence[BaseMessage],
+        *,
+        tags: Sequence[str],
+    ) -> Any:
+        """Run ``build(model)`` on ``messages`` with retries and fallbacks."""
+        chain = self._chain(role)
+        tried: list[str] = []
+        last_error: BaseException | None = None
+        for spec in chain:
+            name = spec if isinstance(spec, str) else type(spec).__name__
+            tried.append(name)
+            model = resolve_model(
+                spec, temperature=self.settings.temperature_for(role), settings=self.settings
+            )
+            runnable = build(model).with_config(
+                tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
+            )
+            for attempt in range(self.settings.model_retries + 1):
+                self.check_budget()
+                timeout = max(0.01, min(self.settings.request_timeout, self.remaining_seconds()))
+                self._delta = add_call(self._delta, self.node, None)
+                token = CURRENT_ROLE.set(role)
+                try:
+                    return await asyncio.wait_for(runnable.ainvoke(list(messages)), timeout)
+                except (CrossroadsError, asyncio.CancelledError):
+                    raise
+                except TimeoutError as error:
+                    last_error = TimeoutError(CALL_TIMED_OUT.format(seconds=timeout))
+                    if self.remaining_seconds() <= 0:
+                        raise BudgetExceeded(
+                            TIME_EXHAUSTED.format(
+                                elapsed=time.time() - self._started,
+                                limit=self.settings.max_seconds,
+                            )
+                        ) from error
+                except Exception as error:
+                    last_error = error
+                    if not is_transient(error):
+                        break  # not worth repeating on this model: try the next one
+                finally:
+                    CURRENT_ROLE.reset(token)
+                if attempt < self.settings.model_retries:
+                    assert last_error is not None
+                    delay = backoff_delay(attempt, retry_after=retry_after_seconds(last_error))
+                    if delay >= self.remaining_seconds():
+                        break
+                    await asyncio.sleep(delay)
+        assert last_error is not None
+        raise ModelError(
+            MODEL_FAILED.format(role=role, error=_one_line(last_error), tried=", ".join(tried))
+        ) from last_error
+
+    def _record(self, message: AIMessage | None) -> None:
+        if message is None:
+            return
+        meta: Mapping[str, Any] = message.usage_metadata or {}
+        self._delta = add_call(
+            self._delta,
+            self.node,
+            {
+                "input_tokens": int(meta.get("input_tokens", 0) or 0),
+                "output_tokens": int(meta.get("output_tokens", 0) or 0),
+            },
+            count_call=False,
+        )
+
+    async def ainvoke(
+        self,
+        role: str,
+        messages: Sequence[BaseMessage],
+        *,
+        answer: bool = False,
+    ) -> AIMessage:
+        """Plain chat call.
+
+        Args:
+            role: Role whose model, temperature and fallbacks apply.
+            messages: The prompt.
+            answer: Tokens of this call are the user-visible answer (they are streamed).
+        """
+        tags = [ANSWER_TAG] if answer else []
+        reply = await self._call(role, lambda model: model, messages, tags=tags)
+        if not isinstance(reply, AIMessage):
+            reply = AIMessage(content=str(getattr(reply, "content", reply)))
+        self._record(reply)
+        return reply
+
+    async def astructured(
+        self,
+        role: str,
+        schema: type[BaseModel],
+        messages: Sequence[BaseMessage],
+    ) -> StructuredReply:
+        """Structured-output call; never raises for a malformed reply, reports it instead."""
+        result = await self._call(
+            role,
+            lambda model: model.with_structured_output(schema, include_raw=True),
+            messages,
+            tags=[],
+        )
+        raw = result.get("raw") if isinstance(result, dict) else None
+        raw_message = raw if isinstance(raw, AIMessage) else None
+        self._record(raw_message)
+        parsed = result.get("parsed") if isinstance(result, dict) else result
+        error = result.get("parsing_error") if isinstance(result, dict) else None
+        if parsed is None:
+            reason = _one_line(error) if error else "the reply was empty or not in the schema"
+            return StructuredReply(parsed=None, error=reason, raw=raw_message)
+        if isinstance(parsed, dict):
+            try:
+                parsed = schema.model_validate(parsed)
+            except Exception as invalid:
+                return StructuredReply(parsed=None, error=_one_line(invalid), raw=raw_message)
+        return StructuredReply(parsed=parsed, error=None, raw=raw_message)

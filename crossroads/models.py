@@ -1,0 +1,178 @@
+"""Model loading: one resolver from ``"provider:model"`` strings to chat models.
+
+Everything goes through LangChain's ``init_chat_model``, so any provider LangChain supports
+works once its integration package is installed (``openai:gpt-4.1-mini`` with
+``langchain-openai``, ``ollama:llama3.2`` with ``langchain-ollama``, ...).
+
+Two choices are made on purpose here:
+
+* **Client retries are off** (``max_retries=0``) and a **timeout is always set**. The Gemini
+  client alone retries 6 times by default, which took 34 s with no network. Crossroads retries
+  transient failures itself (see :mod:`crossroads.llm`), honouring ``Retry-After``, so the two
+  never stack. Users can still pass their own values through ``Settings.model_kwargs``.
+* **Failures are sentences.** A missing key or provider package raises
+  :class:`~crossroads.errors.ConfigurationError` naming what to set or install.
+
+Resolved models are cached per (spec, temperature, kwargs): chat-model clients are safe to
+share between requests and building one is not free.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from crossroads.errors import ConfigurationError
+from crossroads.settings import Settings
+
+# Provider prefix -> (integration package to import, pip name).
+PROVIDER_PACKAGES: Mapping[str, tuple[str, str]] = {
+    "google_genai": ("langchain_google_genai", "langchain-google-genai"),
+    "google_vertexai": ("langchain_google_vertexai", "langchain-google-vertexai"),
+    "openai": ("langchain_openai", "langchain-openai"),
+    "azure_openai": ("langchain_openai", "langchain-openai"),
+    "anthropic": ("langchain_anthropic", "langchain-anthropic"),
+    "ollama": ("langchain_ollama", "langchain-ollama"),
+    "groq": ("langchain_groq", "langchain-groq"),
+    "mistralai": ("langchain_mistralai", "langchain-mistralai"),
+    "deepseek": ("langchain_deepseek", "langchain-deepseek"),
+    "xai": ("langchain_xai", "langchain-xai"),
+    "fireworks": ("langchain_fireworks", "langchain-fireworks"),
+    "together": ("langchain_together", "langchain-together"),
+    "bedrock_converse": ("langchain_aws", "langchain-aws"),
+    "huggingface": ("langchain_huggingface", "langchain-huggingface"),
+}
+
+# Providers whose clients take ``timeout`` and ``max_retries`` under those names.
+_TIMEOUT_AND_RETRIES = {
+    "google_genai",
+    "openai",
+    "azure_openai",
+    "anthropic",
+    "groq",
+    "mistralai",
+    "deepseek",
+    "xai",
+    "fireworks",
+    "together",
+}
+
+# Environment variable each hosted provider reads its key from (for the error message).
+PROVIDER_KEYS: Mapping[str, str] = {
+    "google_genai": "GOOGLE_API_KEY",
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistralai": "MISTRAL_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+}
+
+BAD_SPEC = (
+    "model {spec!r} is not of the form 'provider:model' "
+    "(for example 'google_genai:gemini-2.5-flash' or 'ollama:llama3.2')"
+)
+MISSING_PACKAGE = (
+    "the model {spec!r} needs the package {pip}: run `pip install {pip}` "
+    "(or pick another model with --model / CROSSROADS_MODEL)"
+)
+MISSING_KEY = (
+    "the model {spec!r} needs an API key: set {var} "
+    "(or run offline with --offline / CROSSROADS_OFFLINE=1)"
+)
+INIT_FAILED = "could not create the model {spec!r}: {error}"
+NO_MODEL = (
+    "no chat model is configured for the {role} role: set GOOGLE_API_KEY (Gemini) or "
+    "CROSSROADS_MODEL (e.g. 'ollama:llama3.2'), or pass model=... in code"
+)
+
+_cache: dict[str, BaseChatModel] = {}
+_cache_lock = threading.Lock()
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """Split ``"provider:model"`` into its two parts.
+
+    Raises:
+        ConfigurationError: the string has no provider or no model name.
+    """
+    provider, sep, name = spec.strip().partition(":")
+    if not sep or not provider or not name:
+        raise ConfigurationError(BAD_SPEC.format(spec=spec))
+    return provider.strip(), name.strip()
+
+
+def resolve_model(
+    spec: str | BaseChatModel, *, temperature: float, settings: Settings
+) -> BaseChatModel:
+    """Turn a model spec into a chat model, ready to call.
+
+    Args:
+        spec: ``"provider:model"``, or a chat model object (returned as it is).
+        temperature: Sampling temperature for the role.
+        settings: Provides API keys, the request timeout and provider keyword arguments.
+
+    Returns:
+        The chat model.
+
+    Raises:
+        ConfigurationError: bad spec, missing provider package or missing API key.
+    """
+    if isinstance(spec, BaseChatModel):
+        return spec
+    provider, name = split_spec(spec)
+    module, pip = PROVIDER_PACKAGES.get(
+        provider, (f"langchain_{provider}", f"langchain-{provider}")
+    )
+    if importlib.util.find_spec(module) is None:
+        raise ConfigurationError(MISSING_PACKAGE.format(spec=spec, pip=pip))
+
+    kwargs: dict[str, Any] = {"temperature": temperature}
+    if provider in _TIMEOUT_AND_RETRIES:
+        kwargs["timeout"] = settings.request_timeout
+        kwargs["max_retries"] = 0
+    if provider == "google_genai":
+        if not settings.google_api_key and "google_api_key" not in settings.model_kwargs:
+            raise ConfigurationError(MISSING_KEY.format(spec=spec, var="GOOGLE_API_KEY"))
+        if settings.google_api_key:
+            kwargs["google_api_key"] = settings.google_api_key
+    kwargs.update(settings.model_kwargs)
+
+    key = json.dumps([provider, name, kwargs], sort_keys=True, default=repr)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    from langchain.chat_models import init_chat_model
+
+    try:
+        model = init_chat_model(name, model_provider=provider, **kwargs)
+    except ImportError:
+        raise ConfigurationError(MISSING_PACKAGE.format(spec=spec, pip=pip)) from None
+    except Exception as error:  # provider constructors validate keys and options
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        var = PROVIDER_KEYS.get(provider)
+        if var and ("api_key" in text.lower() or "api key" in text.lower()):
+            raise ConfigurationError(MISSING_KEY.format(spec=spec, var=var)) from None
+        raise ConfigurationError(INIT_FAILED.format(spec=spec, error=text)) from None
+    with _cache_lock:
+        _cache[key] = model
+    return model
+
+
+def check_models(settings: Settings, roles: tuple[str, ...]) -> None:
+    """Resolve each role's first model now, so configuration errors surface before a run.
+
+    Raises:
+        ConfigurationError: a role has no model, or its model cannot be created.
+    """
+    for role in roles:
+        chain = settings.models_for(role)
+        if not chain:
+            raise ConfigurationError(NO_MODEL.format(role=role))
+        resolve_model(chain[0], temperature=settings.temperature_for(role), settings=settings)

@@ -1,0 +1,299 @@
+"""Run-time settings: one object, one precedence rule.
+
+`Settings` is the graph's ``context_schema``: every node reads it through
+``runtime.context``. It holds a model per role as ``"provider:model"`` strings (or ready
+chat-model objects), temperatures, provider keyword arguments, loop limits, budgets and the
+data directory.
+
+**Precedence**: values passed in code beat environment variables, and environment variables
+beat the defaults. ``Settings(...)`` itself never reads the environment; use
+:meth:`Settings.from_env` (which is what :class:`crossroads.Crossroads` does) to fill the
+fields you did not pass from the environment.
+
+Environment variables (read only here, nowhere else in the project):
+
+=============================  ==========================================================
+``CROSSROADS_MODEL``           default ``provider:model`` for every role
+``GOOGLE_API_KEY``             Gemini key; when set and no model is named, the default
+                               model is ``google_genai:gemini-2.5-flash``
+``TAVILY_API_KEY``             enables the Tavily search backend
+``CROSSROADS_HOME``            data directory (threads, local index); ``~/.crossroads``
+``CROSSROADS_OFFLINE``         ``1``/``true``: never call a model
+``CROSSROADS_BASE_URL``        provider endpoint (a gateway, a local server, a test stub)
+``CROSSROADS_MODEL_KWARGS``    JSON object of provider keyword arguments
+``CROSSROADS_SEARCH``          comma-separated search backends, e.g. ``local,wikipedia``
+``CROSSROADS_ZIM``             path of an offline Wikipedia ``.zim`` file
+``CROSSROADS_CHECKPOINT_URL``  ``postgresql://...`` to keep threads in PostgreSQL
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from crossroads.errors import ConfigurationError
+
+DEFAULT_GEMINI_MODEL = "google_genai:gemini-2.5-flash"
+
+ROLES = ("router", "calculator", "researcher", "creative", "planner", "critic", "writer")
+"""Roles that call a chat model; each can have its own model and temperature."""
+
+DEFAULT_TEMPERATURES: Mapping[str, float] = {
+    "router": 0.0,
+    "calculator": 0.0,
+    "researcher": 0.2,
+    "creative": 0.9,
+    "planner": 0.4,
+    "critic": 0.0,
+    "writer": 0.7,
+}
+
+SEARCH_BACKENDS = ("local", "zim", "wikipedia", "tavily")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+BAD_KWARGS_JSON = (
+    "CROSSROADS_MODEL_KWARGS must be a JSON object such as "
+    '\'{"timeout": 30, "max_retries": 0}\'; got: {value!r} ({error})'
+)
+BAD_BOOL = "{name} must be 1/0, true/false, yes/no or on/off; got {value!r}"
+BAD_BACKEND = "unknown search backend {name!r}; choose from: {choices}"
+BAD_LIMIT = "{name} must be at least {minimum}; got {value!r}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything a run can be configured with.
+
+    Pass only what you want to change; defaults apply to the rest. The fields are plain
+    values so a LangGraph Server assistant config can carry them too.
+    """
+
+    model: str | BaseChatModel | None = None
+    """Default model for every role: a ``"provider:model"`` string or a chat-model object.
+    ``None`` means: ``CROSSROADS_MODEL``, else Gemini when ``GOOGLE_API_KEY`` is set, else
+    offline mode."""
+
+    role_models: Mapping[str, str | BaseChatModel | tuple[str | BaseChatModel, ...]] = field(
+        default_factory=dict
+    )
+    """Per-role override. A tuple is a list of fallbacks, tried in order."""
+
+    fallback_models: tuple[str | BaseChatModel, ...] = ()
+    """Models tried, in order, after a role's own model fails for good."""
+
+    temperatures: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TEMPERATURES))
+    """Temperature per role; roles not named here use ``DEFAULT_TEMPERATURES``."""
+
+    model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Provider keyword arguments (``base_url``, ``timeout``, ``max_retries``, ...)."""
+
+    google_api_key: str | None = None
+    tavily_api_key: str | None = None
+
+    offline: bool = False
+    """Never call a model: rule-based and retrieval-only answers."""
+
+    request_timeout: float = 60.0
+    """Seconds one model call may take before it counts as failed."""
+
+    model_retries: int = 2
+    """Crossroads' own retries of a transient model failure (the clients' are switched off,
+    so the two never stack)."""
+
+    max_tries: int = 3
+    """Attempts per agentic loop (calculator extraction, research rewrite)."""
+
+    votes: int = 1
+    """Calculator self-consistency: extractions per question (majority wins)."""
+
+    max_llm_calls: int = 30
+    """Budget: model calls per request."""
+
+    max_tokens: int = 200_000
+    """Budget: input + output tokens per request."""
+
+    max_seconds: float = 300.0
+    """Budget: wall-clock seconds per request."""
+
+    recursion_limit: int | None = None
+    """LangGraph super-steps per run; derived from the budgets when ``None``."""
+
+    home: Path | None = None
+    """Data directory for threads and the local index (``CROSSROADS_HOME``)."""
+
+    search_backends: tuple[str, ...] = ("local", "wikipedia")
+    """Search backends the researcher uses, in order; several can be combined."""
+
+    zim_path: Path | None = None
+    search_timeout: float = 8.0
+    max_passages: int = 5
+
+    router_threshold: float | None = None
+    """Confidence above which the offline classifier answers without the LLM router
+    (``None``: the shipped, measured threshold)."""
+
+    max_plan_revisions: int = 2
+    max_part_revisions: int = 2
+    max_parts: int = 8
+    review: bool = False
+    """Writers: pause after the plan so a person can approve or edit it."""
+
+    max_plan_steps: int = 4
+    """Multi-step questions: at most this many agent steps per plan."""
+
+    checkpoint_url: str | None = None
+    """``postgresql://...`` keeps threads in PostgreSQL; otherwise SQLite under ``home``."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_tries", "votes", "max_llm_calls", "max_tokens", "max_parts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=1, value=value))
+        for name in ("max_seconds", "request_timeout", "search_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value <= 0:
+                raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=">0", value=value))
+        for backend in self.search_backends:
+            if backend not in SEARCH_BACKENDS:
+                raise ConfigurationError(
+                    BAD_BACKEND.format(name=backend, choices=", ".join(SEARCH_BACKENDS))
+                )
+
+    # -- derived values ---------------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory, ``~/.crossroads`` unless configured."""
+        return Path(self.home) if self.home is not None else Path.home() / ".crossroads"
+
+    @property
+    def effective_recursion_limit(self) -> int:
+        """The ``recursion_limit`` every run uses.
+
+        Each model call costs at most a few graph super-steps, so the limit follows the call
+        budget instead of LangGraph's default of about 10,000 steps.
+        """
+        if self.recursion_limit is not None:
+            return self.recursion_limit
+        return 25 + 4 * self.max_llm_calls + 6 * self.max_parts * (1 + self.max_part_revisions)
+
+    def temperature_for(self, role: str) -> float:
+        """Temperature for ``role`` (configured, else the role's default, else 0)."""
+        return float(self.temperatures.get(role, DEFAULT_TEMPERATURES.get(role, 0.0)))
+
+    def models_for(self, role: str) -> tuple[str | BaseChatModel, ...]:
+        """Models to try for ``role``, in order: the role's own, the default, fallbacks."""
+        own = self.role_models.get(role)
+        chain: list[str | BaseChatModel] = []
+        if isinstance(own, tuple):
+            chain.extend(own)
+        elif own is not None:
+            chain.append(own)
+        if self.model is not None and not chain:
+            chain.append(self.model)
+        chain.extend(self.fallback_models)
+        # Keep order, drop repeats (the same string twice would only repeat a failure).
+        seen: list[str | BaseChatModel] = []
+        for spec in chain:
+            if not any(spec is s or (isinstance(s, str) and s == spec) for s in seen):
+                seen.append(spec)
+        return tuple(seen)
+
+    @property
+    def has_model(self) -> bool:
+        """Whether any chat model is configured (and offline mode is off)."""
+        if self.offline:
+            return False
+        return self.model is not None or any(self.models_for(role) for role in ROLES)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (code-level values, so they win)."""
+        return dataclasses.replace(self, **changes)
+
+    # -- the precedence rule ----------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> Settings:
+        """Build settings: ``overrides`` (code) beat ``environ`` beats the defaults.
+
+        Args:
+            environ: Environment to read; ``os.environ`` when omitted.
+            **overrides: Field values passed in code. ``None`` counts as "not passed".
+
+        Raises:
+            ConfigurationError: an environment variable or override is malformed.
+        """
+        env = os.environ if environ is None else environ
+        given = {key: value for key, value in overrides.items() if value is not None}
+        unknown = set(given) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting(s): {', '.join(sorted(unknown))}; see crossroads.Settings"
+            )
+        from_env: dict[str, Any] = {}
+
+        google_key = env.get("GOOGLE_API_KEY") or None
+        if google_key:
+            from_env["google_api_key"] = google_key
+        tavily_key = env.get("TAVILY_API_KEY") or None
+        if tavily_key:
+            from_env["tavily_api_key"] = tavily_key
+        if env.get("CROSSROADS_MODEL"):
+            from_env["model"] = env["CROSSROADS_MODEL"].strip()
+        elif google_key or given.get("google_api_key"):
+            from_env["model"] = DEFAULT_GEMINI_MODEL
+        if env.get("CROSSROADS_HOME"):
+            from_env["home"] = Path(env["CROSSROADS_HOME"]).expanduser()
+        if "CROSSROADS_OFFLINE" in env:
+            from_env["offline"] = _parse_bool("CROSSROADS_OFFLINE", env["CROSSROADS_OFFLINE"])
+        kwargs: dict[str, Any] = {}
+        if env.get("CROSSROADS_MODEL_KWARGS"):
+            raw = env["CROSSROADS_MODEL_KWARGS"]
+            try:
+                parsed = json.loads(raw)
+            except json.JSONDecodeError as error:
+                raise ConfigurationError(BAD_KWARGS_JSON.format(value=raw, error=error)) from None
+            if not isinstance(parsed, dict):
+                raise ConfigurationError(BAD_KWARGS_JSON.format(value=raw, error="not an object"))
+            kwargs.update(parsed)
+        if env.get("CROSSROADS_BASE_URL"):
+            kwargs["base_url"] = env["CROSSROADS_BASE_URL"]
+        if kwargs:
+            # Code-level kwargs are merged on top of the environment's, key by key.
+            kwargs.update(given.pop("model_kwargs", {}) or {})
+            from_env["model_kwargs"] = kwargs
+        if env.get("CROSSROADS_SEARCH"):
+            from_env["search_backends"] = tuple(
+                part.strip() for part in env["CROSSROADS_SEARCH"].split(",") if part.strip()
+            )
+        if env.get("CROSSROADS_ZIM"):
+            from_env["zim_path"] = Path(env["CROSSROADS_ZIM"]).expanduser()
+            if "search_backends" not in from_env:
+                from_env["search_backends"] = ("local", "zim", "wikipedia")
+        if env.get("CROSSROADS_CHECKPOINT_URL"):
+            from_env["checkpoint_url"] = env["CROSSROADS_CHECKPOINT_URL"]
+        if (tavily_key or given.get("tavily_api_key")) and "search_backends" not in from_env:
+            from_env["search_backends"] = ("local", "wikipedia", "tavily")
+        # An explicit model in code means "not offline" unless offline is passed too.
+        if "model" in given and "offline" not in given:
+            from_env.pop("offline", None)
+        return cls(**{**from_env, **given})
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(BAD_BOOL.format(name=name, value=value))

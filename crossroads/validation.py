@@ -1,0 +1,66 @@
+"""Question validation: what a question must be before any agent sees it.
+
+* not empty or whitespace only;
+* at most ``MAX_QUESTION_CHARS`` characters (longer texts belong in a document index, and a
+  1 MB prompt would spend the whole token budget on one call);
+* valid UTF-8 when given as bytes; a ``str`` carrying undecodable bytes (``surrogateescape``,
+  which is how Python hands over invalid UTF-8 from a terminal) is refused too;
+* control characters (other than tab and newline) are removed, not refused: they carry no
+  meaning in a question and are often pasted by accident.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from crossroads.errors import InputError
+
+MAX_QUESTION_CHARS = 8_000
+
+EMPTY = 'the question is empty: type a question, e.g. crossroads ask "What is 15% of 240?"'
+TOO_LONG = (
+    "the question is {length:,} characters long; the limit is {limit:,}. Put long documents in "
+    "a folder and index them with `crossroads index PATH`, then ask about them"
+)
+NOT_UTF8 = (
+    "the question is not valid UTF-8 (byte {byte} at position {position}); "
+    "re-encode the text as UTF-8 and ask again"
+)
+NOT_TEXT = "the question must be text (str), not {kind}"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+
+
+def clean_question(raw: object) -> str:
+    """Return the question ready for the graph, or raise :class:`InputError`.
+
+    Args:
+        raw: The question as ``str`` or UTF-8 ``bytes``.
+
+    Raises:
+        InputError: empty, too long, not text, or not valid UTF-8.
+    """
+    if isinstance(raw, bytes | bytearray):
+        try:
+            text = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as error:
+            byte = f"0x{bytes(raw)[error.start]:02x}"
+            raise InputError(NOT_UTF8.format(byte=byte, position=error.start)) from None
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        raise InputError(NOT_TEXT.format(kind=type(raw).__name__))
+    for position, char in enumerate(text):
+        if "\ud800" <= char <= "\udfff":
+            # A lone surrogate: undecodable bytes smuggled in through surrogateescape.
+            code = ord(char)
+            byte = f"0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else hex(code)
+            raise InputError(NOT_UTF8.format(byte=byte, position=position))
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(TOO_LONG.format(length=len(text), limit=MAX_QUESTION_CHARS))
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    if not text:
+        raise InputError(EMPTY)
+    return text

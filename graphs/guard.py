@@ -1,0 +1,56 @@
+"""Node guards: an agent's failure becomes state, not an exception from deep in LangGraph.
+
+Agent subgraph builders wrap their nodes with :func:`guarded`. When a node raises a
+:class:`~crossroads.errors.CrossroadsError` (a spent budget, a model that failed for good, a
+missing key), the wrapper returns ``{"error": ..., "steps": [...]}`` instead, keeping
+everything the agent produced before, and the builder's edges send ``error`` straight to the
+end with :func:`stop_on_error`. Programming errors still raise: they are bugs, not states.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from crossroads.errors import BudgetExceeded, CrossroadsError
+
+NodeFn = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def guarded(agent: str, action: str, node: NodeFn) -> NodeFn:
+    """Wrap an async node so a ``CrossroadsError`` ends the agent cleanly.
+
+    Args:
+        agent: Agent name, recorded in the step.
+        action: Node's action name, recorded in the step.
+        node: The async node function (``state, runtime`` or ``state``).
+    """
+
+    @functools.wraps(node)
+    async def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return await node(*args, **kwargs)
+        except CrossroadsError as error:
+            kind = "budget" if isinstance(error, BudgetExceeded) else type(error).__name__
+            return {
+                "error": str(error),
+                "steps": [
+                    {
+                        "agent": agent,
+                        "action": action,
+                        "detail": {"failed": kind, "why": str(error)},
+                    }
+                ],
+            }
+
+    return run
+
+
+def stop_on_error(next_node: str, end: str) -> Callable[[dict[str, Any]], str]:
+    """A router for ``add_conditional_edges``: ``end`` when ``state["error"]``, else ``next_node``."""
+
+    def choose(state: dict[str, Any]) -> str:
+        return end if state.get("error") else next_node
+
+    return choose
