@@ -741,6 +741,8 @@ def check_spelling(text: str, *, known_words: Iterable[str] = ()) -> list[Findin
         InputError: If ``text`` is not a string.
     """
     tokens = _tokenize(_check_text(text))
+    if isinstance(known_words, str):
+        known_words = [known_words]  # one word, not its letters
     accepted = {
         _base_form(token.text.lower()) for phrase in known_words for token in _tokenize(str(phrase))
     }

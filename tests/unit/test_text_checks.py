@@ -62,6 +62,7 @@ def messages(findings: list[Finding]) -> str:
         ("The Old Mill stood still.", {"Old Mill"}),
         ("Suddenly the door opened. Then it closed. However, nobody came.", set()),
         ('"Come here," she said. "Quickly!"', set()),
+        ('She whispered, "Come quickly."', set()),  # an opening quote starts a sentence
         ("Kessa left. She never returned.", {"Kessa"}),  # not an English word: a name
         ("Elena left. She never returned.", set()),  # a rare dictionary word, starts only
         ("Elena left. Later, Tom followed Elena.", {"Elena", "Tom"}),
@@ -247,6 +248,7 @@ def test_spelling_ignores_known_words() -> None:
 
     assert len(check_spelling(text)) == 2
     assert check_spelling(text, known_words=["Kessaly", "kelpwine"]) == []
+    assert len(check_spelling(text, known_words="kelpwine")) == 1  # a lone string is one word
 
 
 @pytest.mark.parametrize(
@@ -393,6 +395,16 @@ def test_run_checks_puts_errors_first() -> None:
     assert severities(findings) == ["error", "error", "warning", "warning"]
     assert {finding.check for finding in findings} == {"length", "names", "spelling"}
     assert has_errors(findings)
+
+
+def test_run_checks_sorts_a_later_checks_error_before_earlier_warnings() -> None:
+    # The names check runs before spelling; its warning must still follow spelling's error.
+    findings = run_checks("Later, Mira met Kessa at teh teh teh teh teh gate.", BIBLE)
+
+    assert [(finding.check, finding.severity) for finding in findings[:2]] == [
+        ("spelling", "error"),
+        ("names", "warning"),
+    ]
 
 
 def test_run_checks_accepts_bible_words_in_spelling() -> None:
