@@ -17,6 +17,7 @@ so a cheap grader (or the answer prompt) does not have to read a whole Wikipedia
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -38,11 +39,13 @@ __all__ = [
     "trim_to_relevant",
 ]
 
-# Pieces of text that trim_to_relevant scores one by one: about a long sentence each.
+# trim_to_relevant scores sentences one by one; a sentence longer than this is cut further.
 _TRIM_UNIT_CHARS = 300
-# Sentence-ish boundaries, strongest first; the splitter only falls back to a weaker one when a
-# piece is still longer than the unit size.
-_TRIM_SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+# A sentence ends at . ! or ? followed by white space, or at a line break. Abbreviations
+# ("Dr. Who") split too early, which only makes the scored pieces a little smaller.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+# Where to cut a sentence that is still too long, strongest boundary first.
+_LONG_SENTENCE_SEPARATORS = ["; ", ", ", " ", ""]
 # Put between kept pieces that were not adjacent in the original text.
 TRIM_GAP_MARKER = " … "
 
@@ -126,19 +129,33 @@ def query_terms(text: str) -> set[str]:
 
 
 @lru_cache(maxsize=8)
-def _unit_splitter(unit_chars: int) -> RecursiveCharacterTextSplitter:
+def _long_sentence_splitter(unit_chars: int) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(
         chunk_size=unit_chars,
         chunk_overlap=0,
-        separators=_TRIM_SEPARATORS,
+        separators=_LONG_SENTENCE_SEPARATORS,
         keep_separator="end",
     )
+
+
+def _sentences(text: str, unit_chars: int) -> list[str]:
+    """Sentences of ``text``, each at most ``unit_chars`` long (longer ones are cut)."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if len(sentence) <= unit_chars:
+            pieces.append(sentence)
+        else:
+            pieces.extend(
+                p.strip() for p in _long_sentence_splitter(unit_chars).split_text(sentence)
+            )
+    return [p for p in pieces if p]
 
 
 def trim_to_relevant(text: str, query: str, max_chars: int) -> str:
     """Keep the parts of ``text`` that share the most terms with ``query``, within ``max_chars``.
 
-    The text is cut into sentence-sized pieces; each piece scores the number of distinct query
+    The text is cut into sentences (long ones into smaller pieces); each piece scores the number of distinct query
     terms it contains. The best pieces are kept (ties go to the earlier piece, because the lead
     of an article usually says the most) and put back in their original order, with
     :data:`TRIM_GAP_MARKER` where something was left out. When no piece shares a term with the
@@ -161,8 +178,7 @@ def trim_to_relevant(text: str, query: str, max_chars: int) -> str:
     text = text.strip()
     if len(text) <= max_chars:
         return text
-    units = [u.strip() for u in _unit_splitter(min(_TRIM_UNIT_CHARS, max_chars)).split_text(text)]
-    units = [u for u in units if u]
+    units = _sentences(text, min(_TRIM_UNIT_CHARS, max_chars))
     wanted = query_terms(query)
     overlaps = [len(wanted & query_terms(unit)) for unit in units]
     if not any(overlaps):
