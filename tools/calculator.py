@@ -264,7 +264,7 @@ _SYMBOL_TRANSLATION: Final = str.maketrans(
 )
 _SUPERSCRIPT_DIGITS: Final = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _SUPERSCRIPT_RUN: Final = re.compile(r"⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
-_SOURCE_TEXT: Final = "crossroads_source_text"  # attribute set on float literals when parsed
+_LITERAL_VALUE: Final = "crossroads_exact_value"  # set on decimal literals when checked
 _DECIMAL_EXPONENT: Final = re.compile(r"[eE]([-+]?\d+)$")
 _MAX_LITERAL_EXPONENT: Final = 5_000  # beyond this a literal is surely too large or zero
 _COMMENT: Final = re.compile(r"#[^\n]*")
@@ -459,8 +459,8 @@ def _read_program(text: str, *, known_names: Collection[str]) -> list[_Line]:
     for number, line_text in enumerate(raw_lines, start=1):
         with _line_context(number, line_text, several=len(raw_lines) > 1):
             target, expression = _split_assignment(line_text)
-            tree = _parse_expression(expression)
-            _check_tree(tree, defined)
+            tree, source = _parse_expression(expression)
+            _check_tree(tree, defined, source)
         if target is not None:
             defined.add(target)
         lines.append(_Line(text=line_text, target=target, tree=tree))
@@ -554,18 +554,18 @@ def _resolve_commas(expression: str) -> str:
     return _GROUPED_NUMBER.sub(drop_separators, expression)
 
 
-def _parse_expression(expression: str) -> ast.expr:
-    """Parse one expression, turning Python's syntax errors into actionable messages."""
+def _parse_expression(expression: str) -> tuple[ast.expr, str]:
+    """Parse one expression, turning Python's syntax errors into actionable messages.
+
+    Returns:
+        The tree and the text it was parsed from (thousands separators removed).
+    """
     expression = _resolve_commas(expression)
     try:
         tree = ast.parse(expression, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as error:
         raise CalculatorError(_describe_syntax_error(expression, error)) from None
-    # Keep each decimal literal's spelling: 0.1 is computed as 1/10, not as the float 0.1.
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, float):
-            setattr(node, _SOURCE_TEXT, ast.get_source_segment(expression, node))
-    return tree.body
+    return tree.body, expression
 
 
 def _describe_syntax_error(expression: str, error: BaseException) -> str:
@@ -607,7 +607,7 @@ def _find_word_problem(expression: str) -> str | None:
     return None
 
 
-def _check_tree(root: ast.expr, defined: Collection[str]) -> None:
+def _check_tree(root: ast.expr, defined: Collection[str], source: str) -> None:
     """Check a parsed line against the allow-list, iteratively, with node and depth caps."""
     pending: list[tuple[ast.expr, int]] = [(root, 1)]
     seen = 0
@@ -619,7 +619,7 @@ def _check_tree(root: ast.expr, defined: Collection[str]) -> None:
         if depth > MAX_DEPTH:
             raise CalculatorError(ERROR_TOO_DEEP.format(limit=MAX_DEPTH))
         if isinstance(node, ast.Constant):
-            _check_constant(node)
+            _check_constant(node, source)
         elif isinstance(node, ast.Name):
             _check_name(node.id, defined)
         elif isinstance(node, ast.BinOp):
@@ -641,14 +641,32 @@ def _check_tree(root: ast.expr, defined: Collection[str]) -> None:
             raise CalculatorError(_describe_disallowed(node))
 
 
-def _check_constant(node: ast.Constant) -> None:
+def _check_constant(node: ast.Constant, source: str) -> None:
+    """Allow int and decimal literals; attach a decimal literal's exact value to the node."""
     value = node.value
-    if isinstance(value, bool) or value is None or value is Ellipsis:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise CalculatorError(_describe_disallowed(node))
-    if not isinstance(value, int | float):
-        raise CalculatorError(_describe_disallowed(node))
-    if isinstance(value, int) and value.bit_length() > MAX_EXACT_BITS:
-        raise CalculatorError(_too_large("this number"))
+    if isinstance(value, int):
+        if value.bit_length() > MAX_EXACT_BITS:
+            raise CalculatorError(_too_large("this number"))
+        return
+    setattr(node, _LITERAL_VALUE, _decimal_literal(node, value, source))
+
+
+def _decimal_literal(node: ast.Constant, value: float, source: str) -> Number:
+    """The exact decimal a literal spells: 0.1 is 1/10, not the float nearest to it."""
+    spelled = repr(value)
+    start, end = node.col_offset, node.end_col_offset
+    if end is not None:
+        # Offsets count UTF-8 bytes; a line is one line, so they index it directly.
+        spelled = source[start:end] if source.isascii() else source.encode()[start:end].decode()
+    spelled = spelled.replace("_", "")
+    exponent = _DECIMAL_EXPONENT.search(spelled)
+    if exponent is not None and abs(int(exponent.group(1))) > _MAX_LITERAL_EXPONENT:
+        # 1e999999 would build a million-digit power of ten; Python's float says it all.
+        return _settle(value)
+    # 1e400 is exactly 10**400, a whole number the calculator can hold, though no float can.
+    return _settle(Fraction(spelled))
 
 
 def _check_name(name: str, defined: Collection[str]) -> None:
@@ -753,7 +771,8 @@ def _evaluate_tree(root: ast.expr, environment: Mapping[str, Number]) -> Number:
     while pending:
         node, operands_ready = pending.pop()
         if isinstance(node, ast.Constant):
-            values.append(_literal_value(node))
+            literal = node.value
+            values.append(literal if isinstance(literal, int) else getattr(node, _LITERAL_VALUE))
         elif isinstance(node, ast.Name):
             name = node.id
             values.append(environment[name] if name in environment else CONSTANTS[name])
@@ -783,22 +802,6 @@ def _operands(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, ast.Call):
         return list(node.args)
     return []
-
-
-def _literal_value(node: ast.Constant) -> Number:
-    """An int literal as is; a decimal literal as the exact decimal it spells."""
-    value = node.value
-    if isinstance(value, int):
-        return value
-    if not isinstance(value, float):  # _check_constant let only ints and floats through
-        raise CalculatorError(_describe_disallowed(node))
-    source = (getattr(node, _SOURCE_TEXT, None) or repr(value)).replace("_", "")
-    exponent = _DECIMAL_EXPONENT.search(source)
-    if exponent is not None and abs(int(exponent.group(1))) > _MAX_LITERAL_EXPONENT:
-        # 1e999999 would build a million-digit power of ten; Python's float says it all.
-        return _settle(value)
-    # 1e400 is exactly 10**400, a whole number the calculator can hold, though no float can.
-    return _settle(Fraction(source))
 
 
 def _call(name: str, arguments: Sequence[Number]) -> Number:

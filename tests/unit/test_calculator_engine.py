@@ -78,6 +78,7 @@ VALID_CASES = [
     ("pi", 3.14159265359),
     ("e", 2.71828182846),
     ("π * 2", 6.28318530718),
+    ("π * 0.5", 1.57079632679),  # a decimal literal on a line with non-ASCII text
     ("exp(log(10))", 10.0),
     # what people write
     ("2^10", 1024),
