@@ -192,6 +192,7 @@ def test_threshold_rejects_impossible_accuracy_targets(bad: float) -> None:
         threshold_from_guesses([(RouterExample("x", "math"), _guess("math", 0.9))], bad)
 
 
+@pytest.mark.slow  # five fits
 def test_shipped_threshold_rederives_from_out_of_fold_train_predictions() -> None:
     derived = threshold_from_guesses(cross_validated_guesses(train_examples()), 0.99)
     assert abs(derived - DEFAULT_CONFIDENCE_THRESHOLD) <= 0.05
