@@ -295,3 +295,25 @@ def test_progress_bar_advances_once_per_file(
     build_index([docs], tmp_path / "index", progress=True)
 
     assert len(advanced) == 4
+
+
+def test_bm25_index_is_rebuilt_only_when_some_file_changed(
+    docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds: list[int] = []
+    real_write = local_index_module._write_bm25
+
+    def spy(directory: Path, corpus: list[dict[str, Any]]) -> None:
+        rebuilds.append(len(corpus))
+        real_write(directory, corpus)
+
+    monkeypatch.setattr(local_index_module, "_write_bm25", spy)
+
+    build_index([docs], tmp_path / "index")
+    build_index([docs], tmp_path / "index")
+    assert rebuilds == [4]
+
+    (docs / "glaciers.md").write_text("Glaciers carve valleys.", encoding="utf-8")
+    build_index([docs], tmp_path / "index")
+    assert rebuilds == [4, 4]
+    assert top_file(LocalIndex(tmp_path / "index"), "carve valleys") == "glaciers.md"

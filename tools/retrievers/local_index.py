@@ -8,9 +8,10 @@ Layout of the index directory (the app uses ``$CROSSROADS_HOME/index``)::
 
 Re-indexing is incremental where it matters: a file whose size and mtime are unchanged is not
 opened at all; one whose size or mtime changed is hashed, and re-parsed only if its sha256
-changed. Parsing (PDF, HTML) is the slow part; the bm25s index itself is rebuilt from the cached
-chunk texts every time, because that takes well under a second for thousands of chunks and
-keeps the code simple (bm25s has no incremental update).
+changed. When any file was added, changed or removed, the bm25s index is rebuilt from the
+cached chunk texts (bm25s has no incremental update; tokenizing and indexing 5,000 chunks took
+1-2 s on a small machine, see benchmarks/retrieval.py), but no unchanged file is read or parsed
+again. When nothing changed, the bm25s index is kept as it is.
 
 Text extraction uses real parsers: pypdf for PDF, BeautifulSoup for HTML. Chunks come from
 LangChain's ``RecursiveCharacterTextSplitter``; ranking is bm25s. A file that cannot be read or
@@ -173,7 +174,16 @@ def build_index(
         # else: different chunk settings; the user re-indexes that folder to get it back.
     removed = len(previously_indexed - set(new_files))
 
-    chunk_count = _write_index(directory, new_files, chunk_settings)
+    bm25_is_current = (
+        manifest is not None
+        and indexed == 0
+        and removed == 0
+        and set(new_files) == previously_indexed
+        and (not new_files or (directory / BM25_DIR_NAME).is_dir())
+    )
+    chunk_count = _write_index(
+        directory, new_files, chunk_settings, rebuild_bm25=not bm25_is_current
+    )
     return IndexStats(
         files_indexed=indexed,
         files_unchanged=unchanged,
@@ -387,10 +397,24 @@ def _corpus_from(files: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _write_index(
-    directory: Path, files: dict[str, dict[str, Any]], chunk_settings: dict[str, int]
+    directory: Path,
+    files: dict[str, dict[str, Any]],
+    chunk_settings: dict[str, int],
+    *,
+    rebuild_bm25: bool,
 ) -> int:
-    """Write the bm25s index, then the manifest (the manifest's mtime marks a finished build)."""
+    """Write the bm25s index (when asked), then the manifest, whose replacement marks a build."""
     corpus = _corpus_from(files)
+    if rebuild_bm25:
+        _write_bm25(directory, corpus)
+    manifest = {"version": MANIFEST_VERSION, "chunking": chunk_settings, "files": files}
+    partial = directory / f"{MANIFEST_NAME}.tmp"
+    partial.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, directory / MANIFEST_NAME)
+    return len(corpus)
+
+
+def _write_bm25(directory: Path, corpus: list[dict[str, Any]]) -> None:
     bm25_dir = directory / BM25_DIR_NAME
     staging = directory / f"{BM25_DIR_NAME}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
@@ -407,12 +431,6 @@ def _write_index(
     shutil.rmtree(bm25_dir, ignore_errors=True)
     if corpus:
         staging.rename(bm25_dir)
-
-    manifest = {"version": MANIFEST_VERSION, "chunking": chunk_settings, "files": files}
-    partial = directory / f"{MANIFEST_NAME}.tmp"
-    partial.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, directory / MANIFEST_NAME)
-    return len(corpus)
 
 
 def _read_manifest(directory: Path) -> dict[str, Any] | None:
