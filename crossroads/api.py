@@ -165,6 +165,12 @@ class Crossroads:
                 }
             )
         self.settings = settings
+        if settings.has_model:
+            # Surface a bad model name, a missing key or package now, not mid-request.
+            from crossroads.models import check_models
+            from crossroads.settings import ROLES
+
+            check_models(settings, ROLES)
         from crossroads.graphs.app import build_app_graph
         from crossroads.graphs.registry import default_agents
         from crossroads.registry import validate_agents

@@ -19,9 +19,10 @@ time with :class:`~crossroads.errors.BudgetExceeded` instead of a hang.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,25 @@ CURRENT_ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 """The role of the model call in progress (read by ``ScriptedChatModel``: streaming calls
 reach a chat model without their callback tags)."""
+
+_ACTIVE_CALLERS: contextvars.ContextVar[list[ModelCaller] | None] = contextvars.ContextVar(
+    "crossroads_active_callers", default=None
+)
+
+
+@contextlib.contextmanager
+def collect_callers() -> Iterator[list[ModelCaller]]:
+    """Collect the :class:`ModelCaller` objects created inside the block.
+
+    Node guards use it to keep the usage of calls made before a node failed.
+    """
+    callers: list[ModelCaller] = []
+    token = _ACTIVE_CALLERS.set(callers)
+    try:
+        yield callers
+    finally:
+        _ACTIVE_CALLERS.reset(token)
+
 
 ANSWER_TAG = "crossroads:answer"
 """Tag on model calls whose tokens are the user-visible answer (streamed to the user)."""
@@ -102,6 +122,9 @@ class ModelCaller:
         if in_agent:
             before = merge_usage(state.get("usage_before"), before)
         self._before: Usage = before
+        active = _ACTIVE_CALLERS.get()
+        if active is not None:
+            active.append(self)
         started = state.get("started_at")
         self._started = float(started) if started else time.time()
         self._delta: Usage = empty_usage()

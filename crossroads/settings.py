@@ -63,7 +63,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 BAD_KWARGS_JSON = (
     "CROSSROADS_MODEL_KWARGS must be a JSON object such as "
-    '\'{"timeout": 30, "max_retries": 0}\'; got: {value!r} ({error})'
+    '\'{{"timeout": 30, "max_retries": 0}}\'; got: {value!r} ({error})'
 )
 BAD_BOOL = "{name} must be 1/0, true/false, yes/no or on/off; got {value!r}"
 BAD_BACKEND = "unknown search backend {name!r}; choose from: {choices}"

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from crossroads.errors import BudgetExceeded, CrossroadsError
+from crossroads.llm import collect_callers
+from crossroads.usage import merge_usage
 
 NodeFn = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -29,20 +31,22 @@ def guarded(agent: str, action: str, node: NodeFn) -> NodeFn:
 
     @functools.wraps(node)
     async def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return await node(*args, **kwargs)
-        except CrossroadsError as error:
-            kind = "budget" if isinstance(error, BudgetExceeded) else type(error).__name__
-            return {
-                "error": str(error),
-                "steps": [
-                    {
-                        "agent": agent,
-                        "action": action,
-                        "detail": {"failed": kind, "why": str(error)},
-                    }
-                ],
-            }
+        with collect_callers() as callers:
+            try:
+                return await node(*args, **kwargs)
+            except CrossroadsError as error:
+                failure = error
+        # The calls made before the failure were paid for: keep their usage.
+        usage = None
+        for caller in callers:
+            usage = merge_usage(usage, caller.usage_update())
+        kind = "budget" if isinstance(failure, BudgetExceeded) else type(failure).__name__
+        detail = {"failed": kind, "why": str(failure)}
+        return {
+            "usage": usage or {},
+            "error": str(failure),
+            "steps": [{"agent": agent, "action": action, "detail": detail}],
+        }
 
     return run
 
