@@ -17,9 +17,11 @@ from crossroads.agents.calculator import (
     template_answer,
 )
 from crossroads.graphs.calculator import build_calculator_graph
+from crossroads.graphs.state import AgentInput
 from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.calculator import CalculatorError, evaluate
+from crossroads.usage import Usage
 
 APPLES = "I have 10 apples and I ate four. How many do I have left?"
 DUCKS = (
@@ -42,11 +44,11 @@ async def run_calculator(
     model: ScriptedChatModel | None = None,
     *,
     last_value: int | float | None = None,
-    usage_before: dict[str, Any] | None = None,
+    usage_before: Usage | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """Run the compiled subgraph once, as the app would call it."""
-    state: dict[str, Any] = {
+    state: AgentInput = {
         "question": question,
         "messages": [HumanMessage(content=question)],
         "started_at": time.time(),
@@ -277,7 +279,7 @@ async def test_offline_follow_up_uses_the_previous_result() -> None:
 
 async def test_spent_budget_ends_the_agent_with_an_error() -> None:
     model = calculator_model("10 - 4")
-    used = {"llm_calls": 1, "input_tokens": 0, "output_tokens": 0, "by_node": {}}
+    used: Usage = {"llm_calls": 1, "input_tokens": 0, "output_tokens": 0, "by_node": {}}
     output = await run_calculator(APPLES, model, max_llm_calls=1, usage_before=used)
     assert "max_llm_calls" in (output.get("error") or "")
     assert model.calls_for("calculator") == []
