@@ -1,0 +1,1173 @@
+"""The writing team: creative, planner, critic and writer, each with its own memory.
+
+A language model writes well sentence by sentence but loses track over a long piece ("Mira"
+becomes "Mara" by part three) and happily approves its own work. So the team splits the job
+and checks every step:
+
+* **creative** (high temperature) drafts the premise: hero, setting, conflict, tone.
+* **planner** turns it into an outline and the shared **bible** (characters with traits,
+  places, facts, style), both as structured output (:class:`StoryPlan`), and after each part
+  updates the bible and writes the part's summary (:class:`BibleUpdate`).
+* **critic** checks the plan and then each part: first the deterministic checks of
+  :mod:`crossroads.tools.text_checks` (names against the bible, spelling, length, format), then
+  its own reading, into a :class:`Verdict` (``approve`` | ``revise`` + issues). **The critic
+  cannot approve work that failed a deterministic check** (a finding of severity ``error``):
+  :func:`enforce_verdict` turns such an approval into ``revise`` in code, whatever the model
+  said, so the team cannot talk its way past a broken name or a missing line.
+* **writer** writes one part at a time from the plan, the bible and the summaries of the
+  finished parts, and revises it with the critic's issues.
+
+Memory: each role has a private channel in state (``creative_memory``, ``planner_memory``,
+``critic_notes``, ``writer_memory``); the plan, the bible and the part summaries are shared.
+The writer's channel is a real conversation (its draft, then the critic's issues) that starts
+afresh with every part, so a part's revisions do not cost the next part tokens.
+
+**Short requests** skip the creative and the planner. :func:`classify_request` decides with a
+deterministic rule, in this order:
+
+1. an explicit number of parts ("in 3 parts", "a five-chapter story") → long, that many
+   parts (capped by ``Settings.max_parts``);
+2. a short form (haiku, limerick, tweet, email, reply, poem, "a sentence", slogan, toast,
+   joke, ...) → short: one part of that form, no planning call;
+3. a long form (story, tale, essay, article, chapter, script, ...) → long: the planner picks
+   the number of parts, at most ``Settings.max_parts``;
+4. anything else (chat, advice, a question) → short, one part.
+
+A short request makes two model calls when all goes well: one writer call and one critic
+pass. Revisions, on either path, are bounded (``max_plan_revisions``, ``max_part_revisions``);
+a stubborn loop ends with the best draft (fewest error findings) and a note in the answer
+and the steps ("part 2 kept with open issues after 2 revisions: ..."). Every call goes
+through :class:`~crossroads.llm.ModelCaller`, so the request's call budget stops an endless
+loop too; the answer then holds what was written so far and ``error`` says why it stopped.
+
+With ``Settings.review`` the run pauses after the plan (:func:`langgraph.types.interrupt`)
+with the outline and the bible; see :func:`review_plan` for the values it may be resumed
+with. Each finished part is streamed as a custom event
+``{"type": "part", "index": i, "total": n, "title": ..., "text": ...}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field, ValidationError
+
+from crossroads.agents import writer_prompts as prompts
+from crossroads.graphs.state import AgentState
+from crossroads.llm import ModelCaller
+from crossroads.settings import Settings
+from crossroads.tools.text_checks import (
+    Bible,
+    Character,
+    Finding,
+    FormatKind,
+    check_names,
+    has_errors,
+    run_checks,
+)
+
+AGENT = "writers"
+
+# --- answers and notes (named so tests and callers can refer to them) -------------------
+
+OFFLINE_ANSWER = (
+    "Writing needs a chat model, and none is configured, so I cannot write this offline. "
+    "To set one up, either export a Gemini key (GOOGLE_API_KEY=...), or run a local model "
+    "through a LangChain provider such as Ollama: `pip install langchain-ollama`, then "
+    "export CROSSROADS_MODEL=ollama:llama3.2."
+)
+OFFLINE_MODE_ANSWER = (
+    "Writing needs a chat model, and offline mode is on (offline=True or "
+    "CROSSROADS_OFFLINE=1), so I cannot write this. Turn offline mode off to use the "
+    "configured model."
+)
+PART_KEPT_WITH_ISSUES = "{what} kept with open issues after {revisions} revision(s): {issues}"
+PLAN_KEPT_WITH_ISSUES = "the plan was kept with open issues after {revisions} revision(s): {issues}"
+STOPPED_EARLY = "Writing stopped early ({error}); {what}."
+NOTHING_WRITTEN = "nothing was finished"
+UNFINISHED_PART = "part {index} is the best unfinished draft"
+PARTS_WRITTEN = "{done} of {total} part(s) are finished"
+REVIEW_STOPPED = "Stopped at the plan review, as you asked; nothing was written."
+REVIEW_BAD_EDITS = "your plan edits could not be used ({error}); send them again or approve"
+REVIEW_ROUNDS_SPENT = "the plan review ended after {rounds} rounds; kept the current plan"
+PLANNER_UNUSABLE = "the planner's reply was unusable twice ({error}); wrote it as one part"
+PARTS_CAPPED = "the plan had {count} parts; kept the first {limit} (max_parts)"
+CRITIC_UNUSABLE = "the critic's reply was unusable ({error}); its reading is missing"
+OVERRIDDEN_ISSUE = "[{check} check] {message}"
+PLAN_PART_COUNT = "The request asks for exactly {wanted} parts, but the plan has {found}."
+PLAN_NO_CHARACTERS = "The bible names no characters; add the story's characters with traits."
+NOTES_HEADING = "Notes:"
+
+MAX_REVIEW_ROUNDS = 3
+"""Times a person can send plan feedback or edits before the run goes on with the plan."""
+
+HISTORY_TURNS = 4
+HISTORY_CHARS = 600
+"""Earlier turns of the thread shown to the writer, each cut to this many characters (so
+follow-ups such as "make it rhyme" work without the history growing the prompt unbounded)."""
+
+PREMISE_MAX_WORDS = 150
+SUMMARY_MAX_WORDS = 80
+FALLBACK_SUMMARY_WORDS = 60
+NOTE_MAX_ISSUES = 3
+NOTE_ISSUE_CHARS = 200
+LONG_PART_DEFAULT_WORDS = 300
+
+SHORT_LENGTH_SLACK = 1.5
+"""A short piece asked for in N words may have up to 1.5 N (and at least N/2)."""
+
+MIN_WORDS_FACTOR = 0.5
+MAX_WORDS_FACTOR = 2.0
+"""A planned part of N words must have between N/2 and 2N words: ``check_length`` findings
+are hard errors and models count words poorly, so the window is generous."""
+
+
+# --- structured outputs ---------------------------------------------------------------
+
+
+class PartPlan(BaseModel):
+    """One part of the outline."""
+
+    title: str = Field(description="A short title for the part.")
+    goal: str = Field(
+        min_length=1,
+        description="What happens or what the part covers, naming the characters involved.",
+    )
+    target_words: int | None = Field(
+        default=None, ge=5, le=5000, description="About how many words the part should have."
+    )
+
+
+class StoryPlan(BaseModel):
+    """The planner's outline and the shared bible."""
+
+    title: str = Field(default="", description="The title of the whole piece.")
+    parts: list[PartPlan] = Field(min_length=1, description="The parts, in order.")
+    bible: Bible = Field(default_factory=Bible, description="Characters, places, facts, style.")
+
+
+class Verdict(BaseModel):
+    """The critic's verdict on a plan or a part."""
+
+    verdict: Literal["approve", "revise"] = Field(
+        description="'approve' when the work does its job, 'revise' to send it back."
+    )
+    issues: list[str] = Field(
+        default_factory=list, description="Concrete, actionable issues (empty on approve)."
+    )
+
+
+class BibleUpdate(BaseModel):
+    """What a finished part adds to the shared memory."""
+
+    summary: str = Field(description="What happened in the part, for the next parts' writers.")
+    new_characters: list[Character] = Field(default_factory=list)
+    new_places: list[str] = Field(default_factory=list)
+    new_facts: list[str] = Field(default_factory=list)
+
+
+# --- the request's shape (deterministic) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """How a writing request was classified by :func:`classify_request`.
+
+    Attributes:
+        short: One part, no creative or planning call.
+        form: The form named by the request ("haiku", "email", "story", ...), or ``None``.
+        kind: The format kind :func:`~crossroads.tools.text_checks.check_format` checks.
+        parts: Number of parts the request asks for, or ``None`` (the planner decides).
+        words: Total length the request asks for, or ``None``.
+        max_words: Length limit for a short form (``None``: no limit).
+        rule: Which rule decided, for the steps.
+    """
+
+    short: bool
+    form: str | None
+    kind: FormatKind | None
+    parts: int | None
+    words: int | None
+    max_words: int | None
+    rule: str
+
+
+@dataclass(frozen=True)
+class _ShortForm:
+    name: str
+    pattern: re.Pattern[str]
+    kind: FormatKind | None
+    max_words: int | None
+
+
+def _form(name: str, pattern: str, kind: FormatKind | None, max_words: int | None) -> _ShortForm:
+    return _ShortForm(name, re.compile(pattern, re.IGNORECASE), kind, max_words)
+
+
+# Order matters: the first match names the form ("reply to this email" is an email).
+SHORT_FORMS: tuple[_ShortForm, ...] = (
+    _form("haiku", r"\bhaikus?\b", "haiku", None),
+    _form("limerick", r"\blimericks?\b", "poem", 120),
+    _form("tweet", r"\b(?:tweets?|x post)\b", None, 60),
+    _form("email", r"\be-?mails?\b", "email", 400),
+    _form("reply", r"\b(?:reply|respond)\b", None, 300),
+    _form("poem", r"\b(?:poems?|sonnets?|verses?|odes?)\b", "poem", 300),
+    _form("sentence", r"\b(?:a|one|single|1)[ -](?:sentence|line)\b", None, 60),
+    _form("slogan", r"\b(?:slogans?|taglines?|captions?|headlines?|mottos?)\b", None, 40),
+    _form("message", r"\b(?:text message|toast|joke|riddle|greeting card)\b", None, 250),
+)
+"""Short forms: one part, no planning call, this format kind and word limit."""
+
+LONG_FORMS = re.compile(
+    r"\b(?:stor(?:y|ies)|tales?|fables?|novels?|novellas?|chapters?|essays?|articles?"
+    r"|reports?|scripts?|screenplays?|sagas?|fan ?fiction|blog posts?|speech(?:es)?)\b",
+    re.IGNORECASE,
+)
+
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_PART_COUNT = re.compile(
+    r"\b(\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")[\s-]+(?:parts?|chapters?|acts?|episodes?"
+    r"|sections?|instal?lments?)\b",
+    re.IGNORECASE,
+)
+_WORD_COUNT = re.compile(r"\b(\d{2,5})[\s-]*words?\b", re.IGNORECASE)
+
+
+def classify_request(text: str, *, max_parts: int) -> RequestShape:
+    """Decide, without a model, whether a request is short and how many parts it asks for.
+
+    The rule (first match wins): an explicit number of parts → long; a short form (haiku,
+    limerick, tweet, email, reply, poem, "a sentence", slogan, toast, joke, ...) → short; a
+    long form (story, essay, article, chapter, script, ...) → long with the planner
+    choosing the parts; anything else → short.
+
+    Args:
+        text: The request.
+        max_parts: The cap on parts (``Settings.max_parts``).
+
+    Returns:
+        The request's shape.
+    """
+    words_match = _WORD_COUNT.search(text)
+    words = int(words_match.group(1)) if words_match else None
+    count_match = _PART_COUNT.search(text)
+    if count_match:
+        raw = count_match.group(1).lower()
+        count = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+        parts = max(1, min(count, max_parts))
+        kind: FormatKind | None = "story" if LONG_FORMS.search(text) else None
+        rule = "explicit part count"
+        if parts != count:
+            rule += f" ({count} asked, capped at max_parts={max_parts})"
+        return RequestShape(False, None, kind, parts, words, None, rule)
+    for form in SHORT_FORMS:
+        if form.pattern.search(text):
+            limit = form.max_words
+            if words is not None:
+                limit = round(words * SHORT_LENGTH_SLACK)
+            return RequestShape(
+                True, form.name, form.kind, 1, words, limit, f"short form: {form.name}"
+            )
+    long_match = LONG_FORMS.search(text)
+    if long_match:
+        noun = long_match.group(0).lower()
+        kind = (
+            "story" if noun.startswith(("stor", "tale", "fable", "novel", "saga", "fan")) else None
+        )
+        return RequestShape(False, noun, kind, None, words, None, f"long form: {noun}")
+    limit = round(words * SHORT_LENGTH_SLACK) if words is not None else None
+    return RequestShape(True, None, None, 1, words, limit, "no long form named")
+
+
+def short_plan(question: str) -> StoryPlan:
+    """The one-part plan of a short request (no planning call)."""
+    return StoryPlan(title="", parts=[PartPlan(title="", goal=question)], bible=Bible())
+
+
+def part_limits(
+    part: PartPlan, shape: RequestShape, *, parts: int
+) -> tuple[int | None, int | None]:
+    """The ``(min_words, max_words)`` the length check holds a part to."""
+    if shape.short:
+        if shape.words is not None:
+            return round(shape.words * MIN_WORDS_FACTOR), shape.max_words
+        return None, shape.max_words
+    target = part.target_words
+    if target is None and shape.words is not None:
+        target = max(5, shape.words // max(1, parts))
+    if target is None:
+        return None, None
+    return max(1, round(target * MIN_WORDS_FACTOR)), round(target * MAX_WORDS_FACTOR)
+
+
+# --- deterministic critic helpers ------------------------------------------------------
+
+
+def enforce_verdict(
+    verdict: Verdict | None, findings: Sequence[Finding]
+) -> tuple[Literal["approve", "revise"], list[str], bool]:
+    """Combine the critic model's verdict with the deterministic findings.
+
+    The reward-hacking guard lives here, in code: work with an error-severity finding is
+    never approved, whatever the model said, and every error finding becomes an issue.
+
+    Args:
+        verdict: The critic model's parsed verdict, or ``None`` when its reply was unusable
+            (then the deterministic findings decide alone).
+        findings: The deterministic findings.
+
+    Returns:
+        ``(verdict, issues, overridden)``: ``overridden`` is True when the model approved
+        but a deterministic error forced ``revise``.
+    """
+    errors = [finding for finding in findings if finding.severity == "error"]
+    issues = [
+        OVERRIDDEN_ISSUE.format(check=finding.check, message=finding.message) for finding in errors
+    ]
+    model_says = verdict.verdict if verdict is not None else "approve"
+    model_issues = [issue.strip() for issue in (verdict.issues if verdict else []) if issue.strip()]
+    if has_errors(findings):
+        return "revise", [*issues, *model_issues], model_says == "approve"
+    if model_says == "revise":
+        # A "revise" without reasons cannot be acted on; say so instead of looping blind.
+        return (
+            "revise",
+            model_issues or ["The critic asked for a revision without a reason."],
+            False,
+        )
+    return "approve", [], False
+
+
+def check_plan(plan: StoryPlan, shape: RequestShape) -> list[Finding]:
+    """Deterministic checks of a plan: the part count asked for, and names against the bible."""
+    findings: list[Finding] = []
+    if shape.parts is not None and len(plan.parts) != shape.parts:
+        message = PLAN_PART_COUNT.format(wanted=shape.parts, found=len(plan.parts))
+        findings.append(Finding(check="plan", severity="error", message=message))
+    if shape.kind == "story" and not plan.bible.characters:
+        findings.append(Finding(check="plan", severity="warning", message=PLAN_NO_CHARACTERS))
+    outline = "\n\n".join(f"{part.title}. {part.goal}" for part in plan.parts)
+    findings.extend(check_names(outline, plan.bible))
+    return sorted(findings, key=lambda finding: finding.severity != "error")
+
+
+def best_draft(drafts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The draft to keep when the loop ends unapproved: fewest errors, then fewest warnings,
+    then the latest (later drafts have addressed more of the critic's advice)."""
+    indexed = list(enumerate(drafts))
+    _, best = min(indexed, key=lambda item: (item[1]["errors"], item[1]["warnings"], -item[0]))
+    return best
+
+
+def merge_bible(bible: Bible, update: BibleUpdate) -> Bible:
+    """The bible plus what a part added; names already present are not added twice."""
+    known = {character.name.casefold() for character in bible.characters}
+    characters = list(bible.characters)
+    for character in update.new_characters:
+        if character.name.casefold() not in known:
+            known.add(character.name.casefold())
+            characters.append(character)
+    places = list(bible.places)
+    places += [
+        p
+        for p in update.new_places
+        if p.strip() and p.casefold() not in {x.casefold() for x in places}
+    ]
+    facts = list(bible.facts) + [
+        fact for fact in update.new_facts if fact.strip() and fact not in bible.facts
+    ]
+    return Bible(characters=characters, places=places, facts=facts, style=bible.style)
+
+
+# --- formatting for prompts -----------------------------------------------------------
+
+
+def describe_bible(bible: Bible) -> str:
+    """The bible as short readable lines for a prompt."""
+    lines: list[str] = []
+    if bible.characters:
+        lines.append("Characters:")
+        for character in bible.characters:
+            aliases = f" (also: {', '.join(character.aliases)})" if character.aliases else ""
+            traits = f": {', '.join(character.traits)}" if character.traits else ""
+            lines.append(f"- {character.name}{aliases}{traits}")
+    if bible.places:
+        lines.append(f"Places: {', '.join(bible.places)}")
+    if bible.facts:
+        lines.append("Facts:")
+        lines.extend(f"- {fact}" for fact in bible.facts)
+    if bible.style:
+        lines.append(f"Style: {bible.style}")
+    return "\n".join(lines) or prompts.NOTHING_YET
+
+
+def describe_outline(plan: StoryPlan) -> str:
+    """The outline as numbered lines."""
+    lines = []
+    for number, part in enumerate(plan.parts, start=1):
+        length = f" (about {part.target_words} words)" if part.target_words else ""
+        lines.append(f"{number}. {part.title}: {part.goal}{length}")
+    return "\n".join(lines)
+
+
+def describe_findings(findings: Sequence[Finding]) -> str:
+    """Findings as ``- [severity, check] message`` lines."""
+    if not findings:
+        return prompts.NO_FINDINGS
+    return "\n".join(f"- [{f.severity}, {f.check}] {f.message}" for f in findings)
+
+
+def _summaries_text(state: WritersState, plan: StoryPlan) -> str:
+    summaries = state.get("summaries") or []
+    if not summaries:
+        return prompts.NOTHING_YET
+    return "\n".join(
+        f"Part {number} ({plan.parts[number - 1].title}): {summary}"
+        for number, summary in enumerate(summaries, start=1)
+    )
+
+
+def _conversation(state: WritersState) -> str:
+    """Recent turns of the thread (not the current question), fenced."""
+    history = list(state.get("messages") or [])
+    question = state.get("question", "")
+    if history and isinstance(history[-1], HumanMessage) and history[-1].content == question:
+        history = history[:-1]
+    turns = []
+    for message in history[-HISTORY_TURNS:]:
+        if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str):
+            speaker = "user" if isinstance(message, HumanMessage) else "assistant"
+            turns.append(f"{speaker}: {message.content[:HISTORY_CHARS]}")
+    return prompts.CONVERSATION_BLOCK.format(turns="\n".join(turns)) if turns else ""
+
+
+def _clip(issues: Sequence[str]) -> str:
+    shown = [
+        issue if len(issue) <= NOTE_ISSUE_CHARS else issue[: NOTE_ISSUE_CHARS - 1] + "…"
+        for issue in issues[:NOTE_MAX_ISSUES]
+    ]
+    more = len(issues) - len(shown)
+    return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _text_of(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content.strip()
+    pieces = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
+    return "".join(pieces).strip()
+
+
+def _step(action: str, detail: Any) -> dict[str, Any]:
+    return {"agent": AGENT, "action": action, "detail": detail}
+
+
+# --- state ----------------------------------------------------------------------------
+
+
+class WritersState(AgentState, total=False):
+    """The writing team's internal state: the agent contract plus the team's own keys."""
+
+    shape: dict[str, Any]
+    """The request's :class:`RequestShape`, as a dict (set by ``start_request``)."""
+    review_wanted: bool
+    """Pause for a person after the plan (``Settings.review``)."""
+
+    # shared memory
+    premise: str
+    """The creative's premise (long requests only)."""
+    plan: dict[str, Any]
+    """The :class:`StoryPlan` in force (outline and the bible it started with)."""
+    bible: dict[str, Any]
+    """The shared bible, grown after each part (:class:`~crossroads.tools.text_checks.Bible`)."""
+    summaries: list[str]
+    """Summaries of the finished parts, in order."""
+    parts: list[dict[str, Any]]
+    """Finished parts: ``{"title", "text", "approved"}``."""
+
+    # loop counters and their results
+    plan_revisions: int
+    """Plan revisions made so far (at most ``Settings.max_plan_revisions``)."""
+    plan_issues: list[str]
+    """Issues the planner must fix next; empty when the plan stands."""
+    review_rounds: int
+    """Plan reviews answered with edits or feedback (at most :data:`MAX_REVIEW_ROUNDS`)."""
+    review_feedback: str
+    """A person's feedback for the planner's next revision."""
+    review_problem: str
+    """Why a person's last edits could not be used (shown in the next review)."""
+    review_outcome: str
+    """``approved``, ``edited``, ``feedback``, ``invalid`` or ``stopped``."""
+    part_index: int
+    """0-based index of the part being written."""
+    draft: str
+    """The current part's latest draft."""
+    drafts: list[dict[str, Any]]
+    """The current part's reviewed drafts: ``{"text", "errors", "warnings", "issues"}``."""
+    part_revisions: int
+    """Revisions of the current part so far (at most ``Settings.max_part_revisions``)."""
+    part_verdict: str
+    """``approve``, ``revise`` or ``keep`` (the loop ended unapproved)."""
+    open_issues: list[str]
+    """Notes for the answer about work kept with open issues."""
+
+    # private memory, one channel per role
+    creative_memory: list[str]
+    """The creative's premises (its own notes)."""
+    planner_memory: list[AnyMessage]
+    """The planner's conversation: request, its plans, the critic's and people's requests."""
+    critic_notes: list[str]
+    """The critic's verdicts so far, one line each (it reads its notes on the current part)."""
+    writer_memory: list[AnyMessage]
+    """The writer's conversation on the current part: prompt, drafts, the critic's issues."""
+
+
+def _shape(state: WritersState) -> RequestShape:
+    return RequestShape(**state["shape"])
+
+
+def _plan(state: WritersState) -> StoryPlan:
+    return StoryPlan.model_validate(state["plan"])
+
+
+def _bible(state: WritersState) -> Bible:
+    return Bible.model_validate(state.get("bible") or {})
+
+
+# --- nodes ----------------------------------------------------------------------------
+
+
+async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Decline politely offline; otherwise classify the request and reset the team's state."""
+    settings = runtime.context
+    if not settings.has_model:
+        answer = OFFLINE_MODE_ANSWER if settings.offline and settings.model else OFFLINE_ANSWER
+        return {"answer": answer, "steps": [_step("offline", "writing needs a chat model")]}
+    question = state["question"]
+    shape = classify_request(question, max_parts=settings.max_parts)
+    update: dict[str, Any] = {
+        "shape": dataclasses.asdict(shape),
+        "review_wanted": settings.review and not shape.short,
+        "premise": "",
+        "summaries": [],
+        "parts": [],
+        "plan_revisions": 0,
+        "plan_issues": [],
+        "review_rounds": 0,
+        "review_feedback": "",
+        "review_problem": "",
+        "review_outcome": "",
+        "part_index": 0,
+        "draft": "",
+        "drafts": [],
+        "part_revisions": 0,
+        "part_verdict": "",
+        "open_issues": [],
+        "creative_memory": [],
+        "planner_memory": [],
+        "critic_notes": [],
+        "writer_memory": [],
+        "steps": [
+            _step("classify", {k: v for k, v in dataclasses.asdict(shape).items() if v is not None})
+        ],
+    }
+    if shape.short:
+        plan = short_plan(question)
+        update["plan"] = plan.model_dump()
+        update["bible"] = plan.bible.model_dump()
+    return update
+
+
+async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Creative: the premise the planner builds on."""
+    caller = ModelCaller(runtime.context, state, "writers.creative")
+    messages = [
+        SystemMessage(content=prompts.CREATIVE_SYSTEM.format(max_words=PREMISE_MAX_WORDS)),
+        HumanMessage(
+            content=prompts.CREATIVE_REQUEST.format(
+                request=state["question"], conversation=_conversation(state)
+            )
+        ),
+    ]
+    premise = _text_of(await caller.ainvoke("creative", messages))
+    note = None
+    if not premise:
+        premise, note = state["question"], "empty premise; the planner works from the request"
+    return {
+        "premise": premise,
+        "creative_memory": [*(state.get("creative_memory") or []), premise],
+        "usage": caller.usage_update(),
+        "steps": [
+            _step(
+                "premise",
+                {"words": _words(premise), "note": note} if note else {"words": _words(premise)},
+            )
+        ],
+    }
+
+
+async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Planner: the outline and the bible (structured), revised with the critic's issues."""
+    settings = runtime.context
+    shape = _shape(state)
+    caller = ModelCaller(settings, state, "writers.planner")
+    part_rule = (
+        prompts.PART_RULE_EXACT.format(parts=shape.parts)
+        if shape.parts is not None
+        else prompts.PART_RULE_CHOOSE.format(max_parts=settings.max_parts)
+    )
+    if shape.words is not None:
+        part_rule += "\n" + prompts.WORDS_RULE.format(words=shape.words)
+    memory: list[BaseMessage] = list(state.get("planner_memory") or [])
+    if not memory:
+        memory.append(
+            HumanMessage(
+                content=prompts.PLANNER_REQUEST.format(
+                    request=state["question"], premise=state.get("premise") or state["question"]
+                )
+            )
+        )
+    elif state.get("review_feedback"):
+        memory.append(
+            HumanMessage(
+                content=prompts.PLANNER_HUMAN_FEEDBACK.format(feedback=state["review_feedback"])
+            )
+        )
+    elif state.get("plan_issues"):
+        issues = "\n".join(f"- {issue}" for issue in state["plan_issues"])
+        memory.append(HumanMessage(content=prompts.PLANNER_REVISION.format(issues=issues)))
+    system = SystemMessage(content=prompts.PLANNER_SYSTEM.format(part_rule=part_rule))
+
+    notes: list[str] = []
+    reply = await caller.astructured("planner", StoryPlan, [system, *memory])
+    if reply.parsed is None:
+        retry = HumanMessage(content=prompts.PLANNER_RETRY.format(error=reply.error))
+        reply = await caller.astructured("planner", StoryPlan, [system, *memory, retry])
+    if isinstance(reply.parsed, StoryPlan):
+        plan = reply.parsed
+    elif state.get("plan"):
+        plan = _plan(state)  # keep the last usable plan rather than fall back further
+        notes.append(f"the planner's revision was unusable ({reply.error}); kept the last plan")
+    else:
+        plan = short_plan(state["question"])
+        notes.append(PLANNER_UNUSABLE.format(error=reply.error))
+    if len(plan.parts) > settings.max_parts:
+        notes.append(PARTS_CAPPED.format(count=len(plan.parts), limit=settings.max_parts))
+        plan = plan.model_copy(update={"parts": plan.parts[: settings.max_parts]})
+    memory.append(AIMessage(content=plan.model_dump_json()))
+    detail: dict[str, Any] = {
+        "revision": state.get("plan_revisions", 0),
+        "title": plan.title,
+        "parts": [part.title for part in plan.parts],
+        "characters": [character.name for character in plan.bible.characters],
+    }
+    if notes:
+        detail["notes"] = notes
+    return {
+        "plan": plan.model_dump(),
+        "bible": plan.bible.model_dump(),
+        "planner_memory": memory,
+        "plan_issues": [],
+        "review_feedback": "",
+        "usage": caller.usage_update(),
+        "steps": [_step("plan", detail)],
+    }
+
+
+async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Critic on the plan: deterministic checks, then the model's reading, into a verdict."""
+    settings = runtime.context
+    plan = _plan(state)
+    findings = check_plan(plan, _shape(state))
+    caller = ModelCaller(settings, state, "writers.critic")
+    plan_text = (
+        f"Title: {plan.title}\n{describe_outline(plan)}\n\nBible:\n{describe_bible(plan.bible)}"
+    )
+    messages = [
+        SystemMessage(content=prompts.CRITIC_SYSTEM),
+        HumanMessage(
+            content=prompts.CRITIC_PLAN_REQUEST.format(
+                request=state["question"], plan=plan_text, findings=describe_findings(findings)
+            )
+        ),
+    ]
+    reply = await caller.astructured("critic", Verdict, messages)
+    parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
+    verdict, issues, overridden = enforce_verdict(parsed, findings)
+    revisions = state.get("plan_revisions", 0)
+    update: dict[str, Any] = {"usage": caller.usage_update()}
+    detail: dict[str, Any] = {
+        "target": "plan",
+        "model_verdict": parsed.verdict if parsed else None,
+        "verdict": verdict,
+        "overridden": overridden,
+        "findings": [finding.model_dump() for finding in findings],
+        "issues": issues,
+    }
+    if parsed is None:
+        detail["note"] = CRITIC_UNUSABLE.format(error=reply.error)
+    if verdict == "revise" and revisions < settings.max_plan_revisions:
+        update["plan_issues"] = issues
+        update["plan_revisions"] = revisions + 1
+    else:
+        update["plan_issues"] = []
+        if verdict == "revise":
+            note = PLAN_KEPT_WITH_ISSUES.format(revisions=revisions, issues=_clip(issues))
+            update["open_issues"] = [*(state.get("open_issues") or []), note]
+            detail["note"] = note
+    update["critic_notes"] = [
+        *(state.get("critic_notes") or []),
+        f"plan (revision {revisions}): {verdict}" + (f": {_clip(issues)}" if issues else ""),
+    ]
+    update["steps"] = [_step("critique", detail)]
+    return update
+
+
+def interpret_review(
+    value: Any, plan: StoryPlan, max_parts: int
+) -> tuple[str, StoryPlan | str | None]:
+    """Read a person's answer to the plan review (see :func:`review_plan`).
+
+    Args:
+        value: The value the run was resumed with.
+        plan: The plan in force; dict edits are merged over it.
+        max_parts: The cap on parts (``Settings.max_parts``).
+
+    Returns:
+        ``(outcome, detail)``: ``("approved", None)``, ``("stopped", None)``,
+        ``("edited", new_plan)``, ``("feedback", text)`` or ``("invalid", problem)``.
+    """
+    if value is None or value is True:
+        return "approved", None
+    if value is False:
+        return "stopped", None
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"", "ok", "yes", "y", "approve", "approved", "go", "continue"}:
+            return "approved", None
+        if lowered in {"no", "n", "stop", "reject", "cancel", "abort"}:
+            return "stopped", None
+        return "feedback", value.strip()
+    if isinstance(value, dict):
+        edits = value.get("plan", value)
+        if not isinstance(edits, dict):
+            return "invalid", "'plan' must be an object with title, parts and bible"
+        unknown = set(edits) - set(StoryPlan.model_fields)
+        if unknown:
+            return (
+                "invalid",
+                f"unknown field(s) {', '.join(sorted(unknown))}; use title, parts, bible",
+            )
+        try:
+            edited = StoryPlan.model_validate({**plan.model_dump(), **edits})
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            return "invalid", f"{where}: {first['msg']}"
+        if len(edited.parts) > max_parts:
+            return "invalid", f"{len(edited.parts)} parts is more than max_parts ({max_parts})"
+        return "edited", edited
+    return "invalid", f"a {type(value).__name__} is not a review answer"
+
+
+async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Pause for a person to review the plan (``Settings.review``).
+
+    The interrupt's payload is ``{"type": "plan_review", "title", "outline", "bible",
+    "premise", "problem", "how"}``. Resume with:
+
+    * ``True`` (or ``None``, ``"ok"``, ``"approve"``): go on with the plan;
+    * ``False`` (or ``"stop"``): stop; nothing is written;
+    * a dict of plan edits (``{"title": ...}``, ``{"parts": [...]}``, ``{"bible": {...}}``,
+      or ``{"plan": {...}}``), validated as a :class:`StoryPlan`; invalid edits bring the
+      review back with the problem stated;
+    * any other string: feedback the planner revises the plan with, then the review returns.
+
+    After :data:`MAX_REVIEW_ROUNDS` rounds of edits or feedback the run goes on with the
+    plan in force.
+    """
+    settings = runtime.context
+    plan = _plan(state)
+    rounds = state.get("review_rounds", 0)
+    payload = {
+        "type": "plan_review",
+        "title": plan.title,
+        "outline": [part.model_dump() for part in plan.parts],
+        "bible": plan.bible.model_dump(),
+        "premise": state.get("premise", ""),
+        "problem": state.get("review_problem") or None,
+        "how": "resume with True to approve, False to stop, a dict of plan edits "
+        "(title, parts, bible), or a string of feedback for the planner",
+    }
+    value = interrupt(payload)
+    outcome, result = interpret_review(value, plan, settings.max_parts)
+    update: dict[str, Any] = {"review_outcome": outcome, "review_problem": ""}
+    detail: dict[str, Any] = {"outcome": outcome}
+    if outcome in {"feedback", "invalid", "edited"}:
+        rounds += 1
+        update["review_rounds"] = rounds
+        if rounds > MAX_REVIEW_ROUNDS and outcome != "edited":
+            note = REVIEW_ROUNDS_SPENT.format(rounds=MAX_REVIEW_ROUNDS)
+            update["review_outcome"] = outcome = "approved"
+            update["open_issues"] = [*(state.get("open_issues") or []), note]
+            detail["note"] = note
+    if outcome == "stopped":
+        update["answer"] = REVIEW_STOPPED
+    elif outcome == "edited" and isinstance(result, StoryPlan):
+        update["plan"] = result.model_dump()
+        update["bible"] = result.bible.model_dump()
+        detail["parts"] = [part.title for part in result.parts]
+    elif outcome == "feedback":
+        update["review_feedback"] = result
+        detail["feedback"] = result
+    elif outcome == "invalid":
+        update["review_problem"] = REVIEW_BAD_EDITS.format(error=result)
+        detail["problem"] = result
+    update["steps"] = [_step("review", detail)]
+    return update
+
+
+async def write_part(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Writer: the current part, or its revision with the critic's issues."""
+    settings = runtime.context
+    shape = _shape(state)
+    plan = _plan(state)
+    index = state.get("part_index", 0)
+    part = plan.parts[index]
+    min_words, max_words = part_limits(part, shape, parts=len(plan.parts))
+    if min_words is not None and max_words is not None:
+        length = prompts.LENGTH_RULE.format(min_words=min_words, max_words=max_words)
+    elif max_words is not None:
+        length = prompts.MAX_LENGTH_RULE.format(max_words=max_words)
+    else:
+        length = ""
+    drafts = state.get("drafts") or []
+    memory: list[BaseMessage] = list(state.get("writer_memory") or []) if drafts else []
+    if not memory:
+        if shape.short:
+            content = prompts.WRITER_SHORT_REQUEST.format(
+                request=state["question"], conversation=_conversation(state), length=length
+            )
+        else:
+            content = prompts.WRITER_REQUEST.format(
+                request=state["question"],
+                conversation=_conversation(state),
+                title=plan.title,
+                outline=describe_outline(plan),
+                bible=describe_bible(_bible(state)),
+                summaries=_summaries_text(state, plan),
+                index=index + 1,
+                total=len(plan.parts),
+                part_title=part.title,
+                goal=part.goal,
+                length=length,
+            )
+        memory.append(HumanMessage(content=content))
+    else:
+        issues = "\n".join(f"- {issue}" for issue in drafts[-1]["issues"])
+        memory.append(HumanMessage(content=prompts.WRITER_REVISION.format(issues=issues)))
+    form_rule = prompts.FORM_RULES.get(shape.kind or "", "")
+    system = SystemMessage(content=prompts.WRITER_SYSTEM.format(form_rule=form_rule))
+    caller = ModelCaller(settings, state, "writers.writer")
+    text = _text_of(await caller.ainvoke("writer", [system, *memory]))
+    memory.append(AIMessage(content=text))
+    return {
+        "draft": text,
+        "writer_memory": memory,
+        "usage": caller.usage_update(),
+        "steps": [
+            _step("write", {"part": index + 1, "draft": len(drafts) + 1, "words": _words(text)})
+        ],
+    }
+
+
+async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Critic on a part: the text checks, then the model's reading; approval is enforced."""
+    settings = runtime.context
+    shape = _shape(state)
+    plan = _plan(state)
+    bible = _bible(state)
+    index = state.get("part_index", 0)
+    part = plan.parts[index]
+    draft = state.get("draft", "")
+    min_words, max_words = part_limits(part, shape, parts=len(plan.parts))
+    findings = run_checks(draft, bible, min_words=min_words, max_words=max_words, kind=shape.kind)
+    label = f"part {index + 1}"
+    own_notes = [note for note in state.get("critic_notes") or [] if note.startswith(label + ",")]
+    part_plan = f"{part.title}: {part.goal}" if part.title else part.goal
+    if min_words is not None or max_words is not None:
+        part_plan += f"\nLength: {min_words or 0} to {max_words or 'any number of'} words"
+    caller = ModelCaller(settings, state, "writers.critic")
+    messages = [
+        SystemMessage(content=prompts.CRITIC_SYSTEM),
+        HumanMessage(
+            content=prompts.CRITIC_PART_REQUEST.format(
+                index=index + 1,
+                total=len(plan.parts),
+                request=state["question"],
+                bible=describe_bible(bible),
+                part_plan=part_plan,
+                summaries=_summaries_text(state, plan),
+                notes="\n".join(own_notes) or prompts.NOTHING_YET,
+                draft=draft,
+                findings=describe_findings(findings),
+            )
+        ),
+    ]
+    reply = await caller.astructured("critic", Verdict, messages)
+    parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
+    verdict, issues, overridden = enforce_verdict(parsed, findings)
+    drafts = state.get("drafts") or []
+    errors = sum(1 for finding in findings if finding.severity == "error")
+    record = {
+        "text": draft,
+        "errors": errors,
+        "warnings": len(findings) - errors,
+        "issues": issues,
+    }
+    revisions = state.get("part_revisions", 0)
+    if verdict == "approve":
+        outcome = "approve"
+    elif revisions < settings.max_part_revisions:
+        outcome = "revise"
+    else:
+        outcome = "keep"
+    detail: dict[str, Any] = {
+        "target": label,
+        "draft": len(drafts) + 1,
+        "model_verdict": parsed.verdict if parsed else None,
+        "verdict": verdict,
+        "overridden": overridden,
+        "next": outcome,
+        "findings": [finding.model_dump() for finding in findings],
+        "issues": issues,
+    }
+    if parsed is None:
+        detail["note"] = CRITIC_UNUSABLE.format(error=reply.error)
+    note = f"{label}, draft {len(drafts) + 1}: {verdict}" + (f": {_clip(issues)}" if issues else "")
+    return {
+        "drafts": [*drafts, record],
+        "part_verdict": outcome,
+        "part_revisions": revisions + 1 if outcome == "revise" else revisions,
+        "critic_notes": [*(state.get("critic_notes") or []), note],
+        "usage": caller.usage_update(),
+        "steps": [_step("critique", detail)],
+    }
+
+
+async def accept_part(state: WritersState) -> dict[str, Any]:
+    """Keep the approved draft (or the best one when the loop ended), and stream the part."""
+    shape = _shape(state)
+    plan = _plan(state)
+    index = state.get("part_index", 0)
+    drafts = state.get("drafts") or []
+    approved = state.get("part_verdict") == "approve"
+    chosen = drafts[-1] if approved else best_draft(drafts)
+    open_issues = list(state.get("open_issues") or [])
+    detail: dict[str, Any] = {"part": index + 1, "approved": approved, "drafts": len(drafts)}
+    if not approved:
+        what = "the text" if shape.short else f"part {index + 1}"
+        note = PART_KEPT_WITH_ISSUES.format(
+            what=what, revisions=state.get("part_revisions", 0), issues=_clip(chosen["issues"])
+        )
+        open_issues.append(note)
+        detail["note"] = note
+        detail["kept_draft"] = drafts.index(chosen) + 1
+    title = plan.parts[index].title
+    parts = [
+        *(state.get("parts") or []),
+        {"title": title, "text": chosen["text"], "approved": approved},
+    ]
+    get_stream_writer()(
+        {
+            "type": "part",
+            "index": index + 1,
+            "total": len(plan.parts),
+            "title": title,
+            "text": chosen["text"],
+        }
+    )
+    return {
+        "parts": parts,
+        "part_index": index + 1,
+        "draft": "",
+        "drafts": [],
+        "part_revisions": 0,
+        "part_verdict": "",
+        "writer_memory": [],
+        "open_issues": open_issues,
+        "steps": [_step("accept", detail)],
+    }
+
+
+async def update_memory(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
+    """Planner, after a part: its summary and what it added to the bible (structured)."""
+    bible = _bible(state)
+    finished = (state.get("parts") or [])[-1]
+    number = len(state.get("parts") or [])
+    caller = ModelCaller(runtime.context, state, "writers.bible")
+    messages = [
+        SystemMessage(content=prompts.BIBLE_UPDATE_SYSTEM.format(max_words=SUMMARY_MAX_WORDS)),
+        HumanMessage(
+            content=prompts.BIBLE_UPDATE_REQUEST.format(
+                bible=describe_bible(bible),
+                index=number,
+                title=finished["title"],
+                text=finished["text"],
+            )
+        ),
+    ]
+    reply = await caller.astructured("planner", BibleUpdate, messages)
+    detail: dict[str, Any] = {"part": number}
+    if isinstance(reply.parsed, BibleUpdate) and reply.parsed.summary.strip():
+        update = reply.parsed
+        summary = update.summary.strip()
+        bible = merge_bible(bible, update)
+        detail["added"] = {
+            "characters": [character.name for character in update.new_characters],
+            "places": update.new_places,
+            "facts": len(update.new_facts),
+        }
+    else:
+        # The part itself is the best summary we have; its opening words keep the thread.
+        summary = " ".join(finished["text"].split()[:FALLBACK_SUMMARY_WORDS])
+        detail["note"] = (
+            f"the bible update was unusable ({reply.error}); summary taken from the text"
+        )
+    return {
+        "summaries": [*(state.get("summaries") or []), summary],
+        "bible": bible.model_dump(),
+        "usage": caller.usage_update(),
+        "steps": [_step("update_bible", detail)],
+    }
+
+
+async def assemble(state: WritersState) -> dict[str, Any]:
+    """Join the finished parts into the answer, with notes about open issues or a stop."""
+    shape = _shape(state)
+    plan = _plan(state) if state.get("plan") else None
+    parts = list(state.get("parts") or [])
+    notes = list(state.get("open_issues") or [])
+    error = state.get("error")
+    total = len(plan.parts) if plan else 1
+    if error:
+        index = len(parts)
+        drafts = state.get("drafts") or []
+        unfinished = best_draft(drafts)["text"] if drafts else (state.get("draft") or "")
+        done = [PARTS_WRITTEN.format(done=index, total=total)] if parts else []
+        if unfinished and plan is not None and index < total:
+            parts.append({"title": plan.parts[index].title, "text": unfinished, "approved": False})
+            done.append(UNFINISHED_PART.format(index=index + 1))
+        notes.append(STOPPED_EARLY.format(error=error, what="; ".join(done) or NOTHING_WRITTEN))
+
+    if shape.short or (plan is not None and len(plan.parts) == 1 and not plan.parts[0].title):
+        body = "\n\n".join(part["text"] for part in parts)
+    else:
+        sections = [f"# {plan.title}"] if plan is not None and plan.title else []
+        for number, part in enumerate(parts, start=1):
+            heading = f"## {number}. {part['title']}" if part["title"] else f"## Part {number}"
+            sections.append(f"{heading}\n\n{part['text']}")
+        body = "\n\n".join(sections)
+    if notes:
+        body = (
+            (body + "\n\n---\n" if body else "")
+            + NOTES_HEADING
+            + "\n"
+            + "\n".join(f"- {note}" for note in notes)
+        )
+    detail = {
+        "parts": len(parts),
+        "words": sum(_words(part["text"]) for part in parts),
+        "open_issues": notes,
+    }
+    return {"answer": body, "steps": [_step("assemble", detail)]}
+
+
+# --- routing (used by the graph builder) -----------------------------------------------
+
+
+def after_start(state: WritersState) -> str:
+    """Offline → end; short → write at once; long → the creative's premise."""
+    if not state.get("shape"):
+        return "end"
+    return "write_part" if state["shape"]["short"] else "draft_premise"
+
+
+def after_premise(state: WritersState) -> str:
+    """On to the planner, unless the creative's call failed."""
+    return "assemble" if state.get("error") else "plan_story"
+
+
+def after_plan(state: WritersState) -> str:
+    """Critic checks every plan, unless the planner's call failed."""
+    return "assemble" if state.get("error") else "critique_plan"
+
+
+def after_plan_critique(state: WritersState) -> str:
+    """Back to the planner with issues; else to review (if wanted) or to the first part."""
+    if state.get("error"):
+        return "assemble"
+    if state.get("plan_issues"):
+        return "plan_story"
+    return "review_plan" if state.get("review_wanted") else "write_part"
+
+
+def after_review(state: WritersState) -> str:
+    """Approved or edited → write; feedback → planner; invalid edits → ask again; stop → end."""
+    outcome = state.get("review_outcome")
+    if outcome == "stopped":
+        return "end"
+    if outcome == "feedback":
+        return "plan_story"
+    if outcome == "invalid":
+        return "review_plan"
+    return "write_part"
+
+
+def after_write(state: WritersState) -> str:
+    """Critic checks every draft, unless the writer's call failed."""
+    return "assemble" if state.get("error") else "critique_part"
+
+
+def after_part_critique(state: WritersState) -> str:
+    """Revise while allowed, else accept (approved or best draft)."""
+    if state.get("error"):
+        return "assemble"
+    return "write_part" if state.get("part_verdict") == "revise" else "accept_part"
+
+
+def after_accept(state: WritersState) -> str:
+    """Update the shared memory before the next part; after the last part, assemble."""
+    plan = state.get("plan") or {}
+    remaining = len(plan.get("parts") or []) - state.get("part_index", 0)
+    return "update_memory" if remaining > 0 else "assemble"
+
+
+def after_update(state: WritersState) -> str:
+    """Next part, unless the update's call failed."""
+    return "assemble" if state.get("error") else "write_part"
