@@ -1,16 +1,76 @@
-"""The researcher agent's subgraph (placeholder until the agent lands: it answers honestly)."""
+"""The research agent's subgraph: rewrite → retrieve → grade (⇄ rewrite) → answer.
+
+```
+START → rewrite → retrieve → grade ─┬─ answer → END      (kept passages, or nothing more to try)
+                                    ├─ rewrite            (nothing relevant; one more query)
+                                    └─ END                (a node failed: error in state)
+```
+
+The loop is bounded: ``grade`` sends the run back to ``rewrite`` only while fewer than
+``min(settings.max_tries, MAX_SEARCH_ROUNDS)`` searches were made. Nodes are wrapped with
+:func:`~crossroads.graphs.guard.guarded`, so an unexpected ``CrossroadsError`` ends the
+subgraph with ``error`` set instead of raising (the agent itself degrades gracefully when a
+model call fails: keyword query, keep unsure passages, extractive answer).
+
+Where the passages come from is injectable: ``build_researcher_graph(search_factory=...)``
+takes a callable ``Settings -> SearchSetup | MultiRetriever | Retriever``, for tests (a stub
+Wikipedia endpoint) and for callers with their own retriever::
+
+    from functools import partial
+    from crossroads.search import make_search
+
+    graph = build_researcher_graph(
+        search_factory=partial(make_search, wikipedia_api_url="http://127.0.0.1:8080/w/api.php")
+    )
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from langgraph.graph import END, START, StateGraph
 
-from langgraph.graph import StateGraph
+from crossroads.agents.researcher import (
+    AGENT,
+    ResearchState,
+    after_grade,
+    answer_question,
+    grade_passages,
+    make_retrieve_node,
+    rewrite_query,
+)
+from crossroads.graphs.guard import guarded, stop_on_error
+from crossroads.graphs.state import AgentInput, AgentOutput
+from crossroads.search import SearchFactory
+from crossroads.settings import Settings
 
-from crossroads.graphs.unavailable import build_unavailable_graph
 
+def build_researcher_graph(
+    *, search_factory: SearchFactory | None = None
+) -> StateGraph[ResearchState, Settings, AgentInput, AgentOutput]:
+    """Build the research agent's subgraph.
 
-def build_researcher_graph() -> StateGraph[Any, Any, Any, Any]:
-    """The researcher subgraph."""
-    return build_unavailable_graph(
-        "researcher", "The research agent is not built yet, so I cannot look this up."
+    Args:
+        search_factory: Builds the retriever for a run's settings (default:
+            :func:`crossroads.search.make_search`, the backends in ``settings``).
+
+    Returns:
+        The uncompiled subgraph; its context is :class:`~crossroads.settings.Settings`.
+    """
+    graph = StateGraph(
+        ResearchState, context_schema=Settings, input_schema=AgentInput, output_schema=AgentOutput
     )
+    graph.add_node("rewrite", guarded(AGENT, "rewrite", rewrite_query))
+    graph.add_node("retrieve", guarded(AGENT, "retrieve", make_retrieve_node(search_factory)))
+    graph.add_node("grade", guarded(AGENT, "grade", grade_passages))
+    graph.add_node("answer", guarded(AGENT, "answer", answer_question))
+    graph.add_edge(START, "rewrite")
+    graph.add_conditional_edges(
+        "rewrite", stop_on_error("retrieve", END), {"retrieve": "retrieve", END: END}
+    )
+    graph.add_conditional_edges(
+        "retrieve", stop_on_error("grade", END), {"grade": "grade", END: END}
+    )
+    graph.add_conditional_edges(
+        "grade", after_grade, {"answer": "answer", "rewrite": "rewrite", "end": END}
+    )
+    graph.add_edge("answer", END)
+    return graph
