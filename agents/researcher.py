@@ -47,7 +47,13 @@ from pydantic import BaseModel, Field
 from crossroads.errors import CrossroadsError
 from crossroads.graphs.state import AgentState, Source, Step
 from crossroads.llm import ModelCaller
-from crossroads.search import NETWORK_BACKENDS, SearchFactory, SearchSetup, make_search
+from crossroads.search import (
+    NETWORK_BACKENDS,
+    SKIP_OFFLINE,
+    SearchFactory,
+    SearchSetup,
+    make_search,
+)
 from crossroads.settings import Settings
 from crossroads.tools.retrievers import MultiRetriever, Passage, Retriever
 
@@ -400,6 +406,11 @@ def _step(action: str, detail: dict[str, Any]) -> Step:
     return {"agent": AGENT, "action": action, "detail": detail}
 
 
+def _settings(runtime: Runtime[Settings]) -> Settings:
+    # A graph run without a context (LangGraph Studio, a bare ``ainvoke``) uses the environment.
+    return runtime.context or Settings.from_env()
+
+
 def _rounds_allowed(settings: Settings) -> int:
     return max(1, min(settings.max_tries, MAX_SEARCH_ROUNDS))
 
@@ -435,7 +446,7 @@ class RelevantPassages(BaseModel):
 
 async def rewrite_query(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Write the search query for this round (the model online, keywords offline)."""
-    settings = runtime.context
+    settings = _settings(runtime)
     question = state["question"]
     rounds = state.get("rounds") or []
     tried = [r["query"] for r in rounds]
@@ -495,9 +506,7 @@ def _as_setup(made: SearchSetup | MultiRetriever | Retriever, *, offline: bool) 
     # A custom factory may not know about offline mode; the promise holds anyway.
     local = [b for b in multi.backends if b.name not in NETWORK_BACKENDS]
     skipped = setup.skipped + tuple(
-        (name, "offline mode searches only files on this machine")
-        for name in multi.names
-        if name in NETWORK_BACKENDS
+        (name, SKIP_OFFLINE) for name in multi.names if name in NETWORK_BACKENDS
     )
     if not local:
         return SearchSetup(retriever=None, skipped=skipped)
@@ -534,7 +543,7 @@ def make_retrieve_node(
     factory: SearchFactory = search_factory or make_search
 
     async def retrieve(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
-        settings = runtime.context
+        settings = _settings(runtime)
         query = state["query"]
         setup = _as_setup(factory(settings), offline=not settings.has_model)
         round_number = len(state.get("rounds") or []) + 1
@@ -577,7 +586,7 @@ def make_retrieve_node(
 
 async def grade_passages(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Keep the passages that bear on the question (cheap check first, the model if unsure)."""
-    settings = runtime.context
+    settings = _settings(runtime)
     question = state["question"]
     query_terms = content_terms(state.get("query") or "")
     question_terms = content_terms(question)
@@ -648,7 +657,7 @@ def after_grade(state: ResearchState, runtime: Runtime[Settings]) -> str:
         return "answer"  # nothing could be searched; another query changes nothing
     if len(latest["failed"]) == len(latest["backends"]):
         return "answer"  # every backend failed; the query was not the problem
-    settings = runtime.context
+    settings = _settings(runtime)
     if settings.has_model and len(rounds) < _rounds_allowed(settings):
         return "rewrite"
     return "answer"
@@ -704,7 +713,7 @@ def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
 
 async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Answer from the kept passages with checked citations, or say "I don't know"."""
-    settings = runtime.context
+    settings = _settings(runtime)
     kept = state.get("kept") or []
     if not kept:
         return _nothing_found(state)
