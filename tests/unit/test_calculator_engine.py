@@ -23,7 +23,9 @@ from crossroads.tools.calculator import (
 )
 
 # The issue asks that hostile or huge inputs fail "well under 0.5 s"; measured cost is in
-# microseconds (benchmarks/calculator_engine.py), so the bound leaves a wide margin.
+# microseconds (benchmarks/calculator_engine.py), so the bound leaves a wide margin. It is
+# CPU time of this process: runaway arithmetic burns CPU, while a busy shared machine only
+# stretches wall time.
 FAIL_FAST_SECONDS = 0.5
 
 VALID_CASES = [
@@ -310,10 +312,10 @@ EXPENSIVE_CASES = [
 
 @pytest.mark.parametrize(("expression", "fragment"), EXPENSIVE_CASES)
 def test_expensive_input_fails_fast(expression: str, fragment: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(CalculatorError) as caught:
         evaluate(expression)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert fragment in str(caught.value)
     assert elapsed < FAIL_FAST_SECONDS
 

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,14 @@ from crossroads.tools.calculator import (
     format_number,
 )
 
-TIME_BOUND_SECONDS = 0.5  # the issue's bound for any single input, hostile or not
+# Python's parser warns (SyntaxWarning) about text such as "1if"; the engine rejects it anyway.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
+
+# The issue's bound for any single input, hostile or not. It is measured in CPU time of this
+# process: a runaway computation (a huge power, a hang) burns CPU, while a busy shared test
+# machine only stretches wall time, which made a wall-clock bound flaky here.
+TIME_BOUND_SECONDS = 0.5
 # Examples per property; the whole file runs in a few seconds (see the test run in the report).
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -213,15 +221,16 @@ FRAGMENTS = [
 
 def assert_value_or_calculator_error(text: str) -> None:
     """The only outcomes allowed: a finite int/float, or CalculatorError; always quickly."""
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         result = evaluate(text, variables={"ans": 12})
     except CalculatorError as error:
         assert str(error)
     else:
         assert type(result) in (int, float)
-        assert math.isfinite(result)
-    assert time.perf_counter() - started < TIME_BOUND_SECONDS
+        # Whole numbers may exceed the float range (1e308 * 10 is exact); floats may not.
+        assert type(result) is int or math.isfinite(result)
+    assert time.process_time() - started < TIME_BOUND_SECONDS
 
 
 @EXAMPLES
