@@ -363,7 +363,7 @@ def _read_lines(history_file: Path) -> Iterator[str]:
         session: PromptSession[str] = PromptSession(history=FileHistory(str(history_file)))
         while True:
             try:
-                yield session.prompt("› ")
+                yield session.prompt("you> ")
             except KeyboardInterrupt:
                 continue  # Ctrl-C at the prompt clears the line
             except EOFError:

@@ -40,7 +40,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # no type hints
+from threadpoolctl import threadpool_limits
 
 from crossroads.errors import ConfigurationError, InputError
 

@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from text_to_num import alpha2digit  # type: ignore[import-untyped]  # ships no type hints
+from text_to_num import alpha2digit
 
 from crossroads.errors import InputError
 
