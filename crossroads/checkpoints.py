@@ -5,7 +5,10 @@
 * ``"memory"``: in-process only (tests, notebooks);
 * ``"sqlite:///path/to/file.sqlite"`` or a ``.sqlite``/``.db`` path;
 * ``"postgresql://..."`` (``Settings.checkpoint_url`` or ``CROSSROADS_CHECKPOINT_URL``):
-  langgraph-checkpoint-postgres, for servers (``pip install 'crossroads[postgres]'``);
+  langgraph-checkpoint-postgres, for servers (``pip install 'crossroads[postgres]'``). It
+  runs over a small connection pool that checks each connection before use, so a
+  connection the database closed (idle timeout, restart, failover) is replaced instead of
+  failing every later request; connecting is bounded by ``POSTGRES_CONNECT_TIMEOUT_S``;
 * any ``BaseCheckpointSaver`` object, used as it is.
 
 Async savers hold an event loop; they are opened on the loop that runs the graph.
@@ -13,15 +16,20 @@ Async savers hold an event loop; they are opened on the loop that runs the graph
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from crossroads.errors import ConfigurationError
 from crossroads.settings import Settings
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 CheckpointerSpec = BaseCheckpointSaver | str | Path | None
 
@@ -34,6 +42,12 @@ BAD_SPEC = (
     "'sqlite:///path', 'postgresql://...' or a BaseCheckpointSaver"
 )
 CANNOT_OPEN = "cannot open the thread store {where}: {error}"
+NO_ANSWER = "the server did not complete a connection within {seconds} s"
+
+POSTGRES_CONNECT_TIMEOUT_S = 10
+"""Seconds to connect to PostgreSQL (and to wait for a free pooled connection)."""
+POSTGRES_POOL_SIZE = 4
+"""Connections per app. The saver serialises its queries on one lock, so more would idle."""
 
 
 def sqlite_path(settings: Settings) -> Path:
@@ -62,7 +76,8 @@ async def open_checkpointer(
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         try:
-            postgres = await stack.enter_async_context(AsyncPostgresSaver.from_conn_string(text))
+            pool = await _open_postgres_pool(text, stack)
+            postgres = AsyncPostgresSaver(conn=pool)
             await postgres.setup()
         except Exception as error:
             raise ConfigurationError(
@@ -86,3 +101,42 @@ async def open_checkpointer(
     except Exception as error:
         raise ConfigurationError(CANNOT_OPEN.format(where=path, error=error)) from None
     return saver
+
+
+async def _open_postgres_pool(url: str, stack: AsyncExitStack) -> AsyncConnectionPool[Any]:
+    """Open a checked, bounded connection pool for the PostgreSQL saver; ``stack`` closes it.
+
+    One direct connection comes first, so a wrong password or an unknown database is
+    reported with the server's own words (a pool would only time out).
+    """
+    from psycopg import AsyncConnection
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    # The settings AsyncPostgresSaver.from_conn_string uses: autocommit, no server-side
+    # prepared statements (they break behind PgBouncer), rows as dicts.
+    connection_kwargs: dict[str, Any] = {
+        "autocommit": True,
+        "prepare_threshold": 0,
+        "row_factory": dict_row,
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+    }
+    try:
+        probe = await asyncio.wait_for(
+            AsyncConnection.connect(url, **connection_kwargs), timeout=POSTGRES_CONNECT_TIMEOUT_S
+        )
+    except TimeoutError:
+        raise TimeoutError(NO_ANSWER.format(seconds=POSTGRES_CONNECT_TIMEOUT_S)) from None
+    await probe.close()
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        url,
+        min_size=1,
+        max_size=POSTGRES_POOL_SIZE,
+        kwargs=connection_kwargs,
+        check=AsyncConnectionPool.check_connection,
+        timeout=POSTGRES_CONNECT_TIMEOUT_S,
+        open=False,
+    )
+    stack.push_async_callback(pool.close)  # before open, so a failed open is cleaned up too
+    await pool.open(wait=True, timeout=POSTGRES_CONNECT_TIMEOUT_S)
+    return pool
