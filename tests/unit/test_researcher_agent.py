@@ -543,3 +543,23 @@ def test_the_graph_has_the_four_steps() -> None:
     graph = build_researcher_graph(search_factory=partial(make_search)).compile()
     nodes = set(graph.get_graph().nodes)
     assert {"rewrite", "retrieve", "grade", "answer"} <= nodes
+
+
+async def test_each_search_is_announced_on_the_custom_stream() -> None:
+    fake = FakeRetriever([PARIS])
+    model = ScriptedChatModel(
+        by_role={"researcher": [{"query": "Atlantis location"}, {"query": "sunken Atlantis"}]}
+    )
+    graph = build_researcher_graph(search_factory=lambda _: fake).compile()
+
+    events = [
+        event
+        async for event in graph.astream(
+            {"question": "where was Atlantis?"}, context=online(model), stream_mode="custom"
+        )
+    ]
+
+    assert events == [
+        {"type": "search", "agent": "researcher", "query": "Atlantis location", "round": 1},
+        {"type": "search", "agent": "researcher", "query": "sunken Atlantis", "round": 2},
+    ]
