@@ -9,8 +9,9 @@ For a few representative inputs it times, per call:
   the engine the design card named (numexpr caches compiled text, so repeats are its best case).
   Inputs numexpr cannot compute (``2**64 * 3**40`` overflows its C longs) show ``-``.
 
-The two rejected inputs show what a refusal costs. Timing: ``timeit`` autorange, best of
-``REPEATS`` runs, reported in µs per call; ratios are engine time / baseline time.
+The two rejected inputs show what a refusal costs. Timing: ``timeit`` autorange, then
+``REPEATS`` rounds in which engine and baselines take turns; best round, in µs per call;
+ratios are engine time / baseline time.
 
     .venv/bin/python benchmarks/calculator_engine.py
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import platform
 import timeit
 from collections.abc import Callable
@@ -60,11 +62,19 @@ CASES = [
 ]
 
 
-def microseconds_per_call(function: Callable[[], object]) -> float:
-    """Best of ``REPEATS`` autoranged timeit runs, in µs per call."""
-    timer = timeit.Timer(function)
-    number, _ = timer.autorange()
-    return min(timer.repeat(repeat=REPEATS, number=number)) / number * 1e6
+def microseconds_per_call(functions: list[Callable[[], object]]) -> list[float]:
+    """Best of ``REPEATS`` rounds for each function, in µs per call.
+
+    The functions take turns within each round, so a busy machine slows all of them alike
+    and the ratios between them stay meaningful.
+    """
+    timers = [timeit.Timer(function) for function in functions]
+    numbers = [timer.autorange()[0] for timer in timers]
+    best = [math.inf] * len(timers)
+    for _ in range(REPEATS):
+        for index, (timer, number) in enumerate(zip(timers, numbers, strict=True)):
+            best[index] = min(best[index], timer.timeit(number) / number * 1e6)
+    return best
 
 
 def run_engine(text: str) -> Callable[[], object]:
@@ -81,16 +91,15 @@ def main() -> None:
     """Time every case, write the JSON report and print the table."""
     rows = []
     for case in CASES:
-        engine_us = microseconds_per_call(run_engine(case.text))
         mode = "exec" if ";" in case.text else "eval"
-        ast_us = microseconds_per_call(partial(ast.parse, case.plain, mode=mode))
-        numexpr_us = (
-            microseconds_per_call(
-                partial(numexpr.evaluate, case.plain, local_dict={}, global_dict={})
-            )
-            if case.numexpr_can
-            else None
-        )
+        contenders: list[Callable[[], object]] = [
+            run_engine(case.text),
+            partial(ast.parse, case.plain, mode=mode),
+        ]
+        if case.numexpr_can:
+            contenders.append(partial(numexpr.evaluate, case.plain, local_dict={}, global_dict={}))
+        engine_us, ast_us, *rest = microseconds_per_call(contenders)
+        numexpr_us = rest[0] if rest else None
         result = run_engine(case.text)()
         rows.append(
             {
