@@ -42,8 +42,12 @@ loop too; the answer then holds what was written so far and ``error`` says why i
 
 With ``Settings.review`` the run pauses after the plan (:func:`langgraph.types.interrupt`)
 with the outline and the bible; see :func:`review_plan` for the values it may be resumed
-with. Each finished part is streamed as a custom event
-``{"type": "part", "index": i, "total": n, "title": ..., "text": ...}``.
+with. Short requests have no plan to review, so they never pause.
+
+Streaming: each finished part is emitted as a custom event
+``{"type": "part", "index": i, "total": n, "title": ..., "text": ...}`` (1-based ``index``).
+The writer's calls are not tagged as answer tokens: a draft the critic sends back would
+otherwise reach the user's screen, so only accepted text is streamed.
 """
 
 from __future__ import annotations
@@ -448,6 +452,14 @@ def _summaries_text(state: WritersState, plan: StoryPlan) -> str:
     )
 
 
+def _request_text(state: WritersState) -> str:
+    """The request, plus what earlier steps of a multi-step plan found (``context``)."""
+    context = (state.get("context") or "").strip()
+    if not context:
+        return state["question"]
+    return state["question"] + prompts.CONTEXT_BLOCK.format(context=context)
+
+
 def _conversation(state: WritersState) -> str:
     """Recent turns of the thread (not the current question), fenced."""
     history = list(state.get("messages") or [])
@@ -596,10 +608,10 @@ async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict
             _step("classify", {k: v for k, v in dataclasses.asdict(shape).items() if v is not None})
         ],
     }
-    if shape.short:
-        plan = short_plan(question)
-        update["plan"] = plan.model_dump()
-        update["bible"] = plan.bible.model_dump()
+    # A short request's plan is known now; a long one's comes from the planner.
+    plan = short_plan(question).model_dump() if shape.short else {}
+    update["plan"] = plan
+    update["bible"] = plan.get("bible", {})
     return update
 
 
@@ -610,7 +622,7 @@ async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict
         SystemMessage(content=prompts.CREATIVE_SYSTEM.format(max_words=PREMISE_MAX_WORDS)),
         HumanMessage(
             content=prompts.CREATIVE_REQUEST.format(
-                request=state["question"], conversation=_conversation(state)
+                request=_request_text(state), conversation=_conversation(state)
             )
         ),
     ]
@@ -648,7 +660,7 @@ async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[st
         memory.append(
             HumanMessage(
                 content=prompts.PLANNER_REQUEST.format(
-                    request=state["question"], premise=state.get("premise") or state["question"]
+                    request=_request_text(state), premise=state.get("premise") or state["question"]
                 )
             )
         )
@@ -712,7 +724,7 @@ async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict
         SystemMessage(content=prompts.CRITIC_SYSTEM),
         HumanMessage(
             content=prompts.CRITIC_PLAN_REQUEST.format(
-                request=state["question"], plan=plan_text, findings=describe_findings(findings)
+                request=_request_text(state), plan=plan_text, findings=describe_findings(findings)
             )
         ),
     ]
@@ -871,11 +883,11 @@ async def write_part(state: WritersState, runtime: Runtime[Settings]) -> dict[st
     if not memory:
         if shape.short:
             content = prompts.WRITER_SHORT_REQUEST.format(
-                request=state["question"], conversation=_conversation(state), length=length
+                request=_request_text(state), conversation=_conversation(state), length=length
             )
         else:
             content = prompts.WRITER_REQUEST.format(
-                request=state["question"],
+                request=_request_text(state),
                 conversation=_conversation(state),
                 title=plan.title,
                 outline=describe_outline(plan),
@@ -929,7 +941,7 @@ async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict
             content=prompts.CRITIC_PART_REQUEST.format(
                 index=index + 1,
                 total=len(plan.parts),
-                request=state["question"],
+                request=_request_text(state),
                 bible=describe_bible(bible),
                 part_plan=part_plan,
                 summaries=_summaries_text(state, plan),

@@ -428,3 +428,55 @@ async def test_subgraph_custom_stream(short: bool) -> None:
     ]
     assert [chunk["index"] for chunk in seen] == ([1] if short else [1, 2, 3])
     assert all(chunk["type"] == "part" for chunk in seen)
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+def test_graph_wiring() -> None:
+    drawn = build_writers_graph().compile().get_graph()
+    edges = {(edge.source, edge.target) for edge in drawn.edges}
+    assert {
+        ("critique_plan", "plan_story"),
+        ("critique_plan", "review_plan"),
+        ("critique_part", "write_part"),
+        ("critique_part", "accept_part"),
+        ("accept_part", "update_memory"),
+        ("update_memory", "write_part"),
+        ("start_request", "write_part"),  # the short path skips the creative and the planner
+        ("write_part", "assemble"),  # a failed call still assembles what was written
+    } <= edges
+    assert ("start_request", "critique_plan") not in edges
+
+
+def test_a_new_request_on_the_thread_starts_a_fresh_plan(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    model = story_model(renamed=False)
+    app = make_app(model)
+    app.ask(STORY_REQUEST, thread_id="same")
+    model.add_replies(ROUTE_NONE, role="router")
+    model.add_replies("premise", role="creative")
+    model.add_replies("no plan", "no plan again", role="planner")
+    model.add_replies(APPROVE, APPROVE, role="critic")
+    model.add_replies(PART_1, role="writer")
+    second = app.ask("Tell me another story", thread_id="same")
+    plan_step = next(s["detail"] for s in second.steps if s["action"] == "plan")
+    assert "unusable twice" in plan_step["notes"][0]  # not the first story's plan
+    assert second.answer.startswith(PART_1) and PART_3 not in second.answer
+
+
+async def test_context_from_a_multi_step_plan_reaches_the_writer_and_critic() -> None:
+    model = ScriptedChatModel(by_role={"writer": [HAIKU], "critic": [APPROVE]})
+    await (
+        build_writers_graph()
+        .compile()
+        .ainvoke(
+            {"question": "write a haiku about the result", "context": "12 * 7 = 84"},
+            context=Settings(model=model),
+        )
+    )
+    for role in ("writer", "critic"):
+        assert (
+            "<earlier_results>\n12 * 7 = 84\n</earlier_results>" in model.calls_for(role)[0].prompt
+        )
