@@ -100,6 +100,10 @@ when the question builds on it: "and divided by 4?" is `ans / 4`."""
 
 QUESTION_PROMPT: Final = "<question>\n{question}\n</question>"
 CONVERSATION_PROMPT: Final = "<conversation>\n{conversation}\n</conversation>\n"
+EARLIER_RESULTS_PROMPT: Final = (
+    "Results of earlier steps (use their numbers where the question needs them):\n"
+    "<earlier_results>\n{results}\n</earlier_results>\n"
+)
 
 FEW_SHOT: Final[tuple[tuple[str, str], ...]] = (
     ("What is 5 plus 3?", "5 + 3"),
@@ -392,6 +396,7 @@ def extraction_messages(
     last_value: int | float | None,
     history: Sequence[BaseMessage] = (),
     failures: Sequence[Sequence[Mapping[str, str]]] = (),
+    context: str = "",
 ) -> list[BaseMessage]:
     """The extractor's prompt: rules, few-shot pairs, the question, then failed tries.
 
@@ -400,6 +405,7 @@ def extraction_messages(
         last_value: The thread's previous result (offered to the model as ``ans``).
         history: The thread's messages; the last few before the question give context.
         failures: Earlier failed rounds, each a list of ``{"expression", "error"}``.
+        context: Results of earlier steps of a multi-step plan (their numbers may be needed).
 
     Returns:
         The messages for the model.
@@ -422,6 +428,8 @@ def extraction_messages(
         if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str)
     ]
     conversation = CONVERSATION_PROMPT.format(conversation="\n".join(lines)) if lines else ""
+    if context.strip():
+        conversation += EARLIER_RESULTS_PROMPT.format(results=context.strip())
     messages.append(HumanMessage(content=conversation + QUESTION_PROMPT.format(question=question)))
     for round_failures in failures:
         listed = "\n".join(
@@ -445,6 +453,7 @@ async def extract(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
         last_value=state.get("last_value"),
         history=state.get("messages") or [],
         failures=state.get("failures") or [],
+        context=state.get("context") or "",
     )
     tries = (state.get("tries") or 0) + 1
     replies = await asyncio.gather(

@@ -49,7 +49,12 @@ the question or the conversation; a question about a number that must be looked 
 - Questions about the world, people, places, dates or definitions are facts, however casually \
 they are asked.
 - Follow-ups such as "and divided by 4?" belong to the agent that answered the previous turn.
-- Reply with the agent's name and a reason of at most one line.\
+- Reply with the agent's name and a reason of at most one line.
+- Only when one agent cannot answer alone (for example "What is the population of France \
+divided by 3?" needs a fact, then a calculation), also list `steps`: the agents in order, \
+each with its own short sub-question; a later sub-question may use the earlier results \
+("divide the population of France by 3"). Use at most {max_steps} steps; otherwise leave \
+`steps` empty.\
 """
 
 CHOICE_LINE = "- {name}: {description}{examples}"
@@ -63,6 +68,10 @@ RETRY_PROMPT = (
 )
 FELL_BACK = "the router's answer was unusable twice ({error}); fell back to {route!r}"
 HISTORY_TURNS = 6
+PLAN_CUT = (
+    "the plan had {cut} more step(s) than the limit of {limit} (max_plan_steps); "
+    "the extra steps were dropped"
+)
 
 
 @dataclass(frozen=True)
@@ -74,22 +83,40 @@ class RouteDecision:
         reason: One line saying why.
         confidence: The offline classifier's probability, when it decided; else ``None``.
         decided_by: ``"classifier"``, ``"llm"`` or ``"fallback"``.
+        plan: For a question that needs several agents: ``{"route", "question"}`` steps, in
+            order (the first step's route is ``route``); empty otherwise.
+        plan_cut: How many steps were dropped because the plan was longer than allowed.
     """
 
     route: str
     reason: str
     confidence: float | None
     decided_by: str
+    plan: tuple[dict[str, str], ...] = ()
+    plan_cut: int = 0
 
 
 def route_schema(names: Sequence[str]) -> type[BaseModel]:
-    """A structured-output schema whose ``route`` field is a ``Literal`` of ``names``."""
+    """A structured-output schema whose ``route`` field is a ``Literal`` of ``names``.
+
+    ``steps`` is optional: an ordered plan for questions that need several agents.
+    """
     choice: Any = Literal[tuple(names)]
+    step = create_model(
+        "PlanStep",
+        __doc__="One step of a multi-agent plan.",
+        route=(choice, Field(description="Agent for this step.")),
+        question=(str, Field(description="The sub-question this agent answers.")),
+    )
     return create_model(
         "RouteChoice",
         __doc__="Which agent should handle the user's question.",
-        route=(choice, Field(description="Name of the agent that should answer.")),
+        route=(choice, Field(description="Name of the agent that should answer (the first step).")),
         reason=(str, Field(description="Why, in one short line.")),
+        steps=(
+            list[step],  # type: ignore[valid-type]
+            Field(default_factory=list, description="Only for questions needing several agents."),
+        ),
     )
 
 
@@ -100,6 +127,7 @@ def router_messages(
     *,
     tried: Sequence[str] = (),
     handoff: str | None = None,
+    max_steps: int = 4,
 ) -> list[BaseMessage]:
     """The router's prompt: choices with examples, recent history, then the question."""
     lines = []
@@ -113,7 +141,7 @@ def router_messages(
                 name=spec.name, description=spec.description.strip(), examples=examples
             )
         )
-    system = ROUTER_SYSTEM.format(choices="\n".join(lines))
+    system = ROUTER_SYSTEM.format(choices="\n".join(lines), max_steps=max_steps)
     if tried:
         system += REROUTE_NOTE.format(tried=", ".join(tried), reason=handoff or "no reason given")
     messages: list[BaseMessage] = [SystemMessage(content=system)]
@@ -188,7 +216,12 @@ async def decide_route(
     caller = ModelCaller(settings, state, "router", in_agent=False)
     schema = route_schema(names)
     messages = router_messages(
-        candidates, question, state.get("messages") or [], tried=tried, handoff=state.get("handoff")
+        candidates,
+        question,
+        state.get("messages") or [],
+        tried=tried,
+        handoff=state.get("handoff"),
+        max_steps=settings.max_plan_steps,
     )
     error = ""
     for attempt in range(2):
@@ -196,7 +229,13 @@ async def decide_route(
         chosen = getattr(reply.parsed, "route", None) if reply.parsed is not None else None
         if isinstance(chosen, str) and chosen in names:
             lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
-            return RouteDecision(chosen, lines[0] if lines else "", None, "llm"), caller
+            plan, cut = _plan_from(getattr(reply.parsed, "steps", None), settings.max_plan_steps)
+            if plan:
+                chosen = plan[0]["route"]
+            decision = RouteDecision(
+                chosen, lines[0] if lines else "", None, "llm", plan=plan, plan_cut=cut
+            )
+            return decision, caller
         error = reply.error or f"{chosen!r} is not one of the choices"
         if attempt == 0:
             messages = [
@@ -209,6 +248,18 @@ async def decide_route(
     )
 
 
+def _plan_from(steps: Any, limit: int) -> tuple[tuple[dict[str, str], ...], int]:
+    """A usable plan (two or more steps, at most ``limit``) and how many steps were cut."""
+    plan = tuple(
+        {"route": str(step.route), "question": str(step.question).strip()}
+        for step in steps or ()
+        if str(getattr(step, "question", "")).strip()
+    )
+    if len(plan) < 2:
+        return (), 0
+    return plan[:limit], max(0, len(plan) - limit)
+
+
 def make_router_node(specs: Sequence[AgentSpec]) -> Any:
     """The app graph's ``router`` node for a given set of agents."""
 
@@ -217,7 +268,22 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
         decision, caller = await decide_route(settings, specs, state)
         usage_delta = caller.usage_update() if caller else None
         tried = [*(state.get("tried_routes") or []), decision.route]
+        detail: dict[str, Any] = {
+            "route": decision.route,
+            "reason": decision.reason,
+            "decided_by": decision.decided_by,
+            "confidence": decision.confidence,
+        }
+        if decision.plan:
+            detail["plan"] = [dict(step) for step in decision.plan]
+        if decision.plan_cut:
+            detail["plan_cut"] = PLAN_CUT.format(
+                cut=decision.plan_cut, limit=settings.max_plan_steps
+            )
         return {
+            "plan": [dict(step) for step in decision.plan],
+            "plan_index": 0,
+            "plan_note": detail.get("plan_cut", ""),
             "route": decision.route,
             "route_reason": decision.reason,
             "route_confidence": decision.confidence,
@@ -225,18 +291,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
             "handoff": None,
             "usage": usage_delta or {},
             "usage_before": merge_usage(state.get("usage"), usage_delta),
-            "steps": [
-                {
-                    "agent": "router",
-                    "action": "route",
-                    "detail": {
-                        "route": decision.route,
-                        "reason": decision.reason,
-                        "decided_by": decision.decided_by,
-                        "confidence": decision.confidence,
-                    },
-                }
-            ],
+            "steps": [{"agent": "router", "action": "route", "detail": detail}],
         }
 
     return route_question

@@ -1,9 +1,10 @@
 """The app graph: intake → router → one agent → respond.
 
 ```
-START → intake ─┬─ router ─┬─ calculator ─┬─ respond → END
-                │          ├─ researcher ─┤
-                │          └─ writers ────┘
+START → intake ─┬─ router ─┬──────────────┬─ calculator ─┬─ respond → END
+                │          └─ plan_step ──┼─ researcher ─┤
+                │               ▲         └─ writers ────┤
+                │               └────────────────────────┘ (next step of a plan)
                 └─ respond (the question was unusable)
 ```
 
@@ -15,6 +16,9 @@ START → intake ─┬─ router ─┬─ calculator ─┬─ respond → END
   and ``get_graph(xray=True)`` show inside it.
 * an agent that gives up sets ``handoff``; the request goes back to the router once, with
   the failed route excluded.
+* a question that needs several agents ("the population of France divided by 3") gets an
+  ordered plan from the router; ``plan_step`` runs its steps one by one, each agent seeing
+  the earlier results in ``context``. A failed step ends the plan with what was learned.
 * ``respond`` settles the final answer and appends it to ``messages``.
 
 :func:`build_app_graph` returns an **uncompiled** graph so callers pick the checkpointer.
@@ -23,7 +27,7 @@ START → intake ─┬─ router ─┬─ calculator ─┬─ respond → END
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -41,6 +45,8 @@ from crossroads.usage import empty_usage
 from crossroads.validation import clean_question
 
 MAX_REROUTES = 1
+PLAN_RESULT = "step {number} ({route}): {question} -> {answer}"
+PLAN_FAILED = "the plan stopped at step {step} of {of} ({why})"
 NO_ANSWER = "Sorry, I could not answer that."
 FAILED_ANSWER = "Sorry, I could not answer that: {error}"
 
@@ -62,12 +68,21 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
         "started_at": time.time(),
         "mode": "llm" if settings.has_model else "offline",
         "context": "",
+        "plan": [],
+        "plan_index": 0,
+        "plan_results": [],
+        "plan_note": "",
     }
     try:
         question = clean_question(state.get("question", ""))
     except InputError as error:
         return {**reset, "question": str(state.get("question", ""))[:200], "error": str(error)}
-    return {**reset, "question": question, "messages": [HumanMessage(content=question)]}
+    return {
+        **reset,
+        "question": question,
+        "original_question": question,
+        "messages": [HumanMessage(content=question)],
+    }
 
 
 def after_intake(state: AppState) -> str:
@@ -75,21 +90,82 @@ def after_intake(state: AppState) -> str:
     return "respond" if state.get("error") else "router"
 
 
+def after_router(state: AppState) -> str:
+    """A plan starts with ``plan_step``; a single route goes straight to its agent."""
+    return "plan_step" if state.get("plan") else state["route"]
+
+
 def after_agent(state: AppState) -> str:
-    """Back to the router once if the agent gave up, else on to ``respond``."""
+    """Next plan step, back to the router once if the agent gave up, else ``respond``."""
+    plan = state.get("plan") or []
+    if plan:
+        failed = state.get("error") or state.get("handoff") or not state.get("answer")
+        if not failed and (state.get("plan_index") or 0) < len(plan):
+            return "plan_step"
+        return "respond"
     rerouted = len(state.get("tried_routes") or []) - 1
     if state.get("handoff") and not state.get("error") and rerouted < MAX_REROUTES:
         return "router"
     return "respond"
 
 
+async def plan_step(state: AppState) -> dict[str, Any]:
+    """Start the next step of the plan: its sub-question, with earlier results as context."""
+    plan = state.get("plan") or []
+    index = state.get("plan_index") or 0
+    results = list(state.get("plan_results") or [])
+    if index > 0:
+        previous = plan[index - 1]
+        results.append({**previous, "answer": (state.get("answer") or "").strip()})
+    step = plan[index]
+    context = "\n".join(
+        PLAN_RESULT.format(number=n, **result) for n, result in enumerate(results, start=1)
+    )
+    return {
+        "question": step["question"],
+        "route": step["route"],
+        "plan_index": index + 1,
+        "plan_results": results,
+        "context": context,
+        "answer": "",
+        "handoff": None,
+        "usage_before": state.get("usage"),
+        "steps": [
+            {
+                "agent": "planner",
+                "action": "step",
+                "detail": {"step": index + 1, "of": len(plan), **step},
+            }
+        ],
+    }
+
+
+def _plan_answer(state: AppState, answer: str) -> tuple[str, str | None]:
+    """The final answer of a plan, and an error if it did not finish."""
+    plan = state.get("plan") or []
+    done = list(state.get("plan_results") or [])
+    failed = state.get("error") or state.get("handoff") or not answer
+    note = state.get("plan_note") or ""
+    if not failed and (state.get("plan_index") or 0) >= len(plan):
+        return (f"{answer}\n\n({note})" if note else answer), None
+    step = state.get("plan_index") or 0
+    why = state.get("error") or state.get("handoff") or "no answer"
+    learned = "\n".join(f"- {r['question']}: {r['answer']}" for r in done) or "- nothing yet"
+    error = PLAN_FAILED.format(step=step, of=len(plan), why=why)
+    return f"{error}. What I learned so far:\n{learned}", error
+
+
 async def respond(state: AppState) -> dict[str, Any]:
     """Settle the final answer and add it to the conversation."""
     answer = (state.get("answer") or "").strip()
     error = state.get("error")
+    if state.get("plan"):
+        answer, error = _plan_answer(state, answer)
     if not answer:
         answer = FAILED_ANSWER.format(error=error) if error else NO_ANSWER
-    update: dict[str, Any] = {"answer": answer}
+    update: dict[str, Any] = {"answer": answer, "error": error}
+    if state.get("original_question"):
+        update["question"] = state["original_question"]
     if state.get("messages") and not (error and not state.get("route")):
         update["messages"] = [AIMessage(content=answer, name=state.get("route") or None)]
     return update
@@ -124,17 +200,22 @@ def build_app_graph(
     graph.add_node("intake", intake)
     graph.add_node("router", make_router_node(specs))
     graph.add_node("respond", respond)
+    graph.add_node("plan_step", plan_step)
+    routes: dict[Hashable, str] = {spec.name: spec.node for spec in specs}
     for spec in specs:
         graph.add_node(spec.node, compile_agent(spec))
         graph.add_conditional_edges(
-            spec.node, after_agent, {"router": "router", "respond": "respond"}
+            spec.node,
+            after_agent,
+            {"router": "router", "plan_step": "plan_step", "respond": "respond"},
         )
     graph.add_edge(START, "intake")
     graph.add_conditional_edges("intake", after_intake, {"router": "router", "respond": "respond"})
-    graph.add_conditional_edges("router", _pick_agent, {spec.name: spec.node for spec in specs})
+    graph.add_conditional_edges("router", after_router, {**routes, "plan_step": "plan_step"})
+    graph.add_conditional_edges("plan_step", _step_agent, routes)
     graph.add_edge("respond", END)
     return graph
 
 
-def _pick_agent(state: AppState) -> str:
+def _step_agent(state: AppState) -> str:
     return state["route"]

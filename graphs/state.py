@@ -90,6 +90,16 @@ class AppState(TypedDict, total=False):
     """Earlier results a multi-step plan hands to the next step."""
     usage_before: Usage
     """Snapshot of ``usage`` taken when an agent starts (see :class:`AgentInput`)."""
+    plan: list[dict[str, str]]
+    """Multi-step plan from the router: ``{"route", "question"}`` steps, in order."""
+    plan_index: int
+    """Steps of ``plan`` started so far."""
+    plan_results: list[dict[str, str]]
+    """Finished steps: route, question and answer, for later steps and the final answer."""
+    plan_note: str
+    """Why the plan was cut short, if it was."""
+    original_question: str
+    """The user's question while a plan runs its sub-questions in ``question``."""
 
 
 class AgentInput(TypedDict, total=False):
