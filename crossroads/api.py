@@ -24,7 +24,7 @@ import queue
 import threading
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -369,6 +369,27 @@ class Crossroads:
             values["__interrupt__"] = snapshot.interrupts
         yield StreamEvent(type="result", result=Result.from_state(values, thread_id=thread_id))
 
+    def _pump(
+        self, payload: Any, thread_id: str, put: Callable[[Any], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """A coroutine function, run on the app's loop, that hands each event to ``put``.
+
+        A failure is handed over too (the caller raises it in its own thread or loop), and
+        ``_DONE`` always comes last.
+        """
+
+        async def pump() -> None:
+            try:
+                async for event in self._events(payload, thread_id):
+                    put(event)
+            except BaseException as error:
+                put(error)
+                raise
+            finally:
+                put(_DONE)
+
+        return pump
+
     def stream(self, question: str | bytes, thread_id: str | None = None) -> Iterator[StreamEvent]:
         """Stream a run's events (blocking iterator); the last event holds the Result.
 
@@ -378,23 +399,12 @@ class Crossroads:
         text = clean_question(question)
         portal = self._start()
         events: queue.Queue[Any] = queue.Queue()
-        done = object()
-
-        async def pump() -> None:
-            try:
-                async for event in self._events({"question": text}, thread_id or _new_thread()):
-                    events.put(event)
-            except BaseException as error:  # handed to the caller's thread, raised there
-                events.put(error)
-                raise
-            finally:
-                events.put(done)
-
+        pump = self._pump({"question": text}, thread_id or _new_thread(), events.put)
         future = portal.start_task_soon(pump)
         try:
             while True:
                 item = events.get()
-                if item is done:
+                if item is _DONE:
                     break
                 if isinstance(item, BaseException):
                     raise item
@@ -412,23 +422,16 @@ class Crossroads:
         portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Any] = asyncio.Queue()
-        done = object()
 
-        async def pump() -> None:
-            try:
-                async for event in self._events({"question": text}, thread_id or _new_thread()):
-                    loop.call_soon_threadsafe(events.put_nowait, event)
-            except BaseException as error:
-                loop.call_soon_threadsafe(events.put_nowait, error)
-                raise
-            finally:
-                loop.call_soon_threadsafe(events.put_nowait, done)
+        def put(item: Any) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, item)
 
+        pump = self._pump({"question": text}, thread_id or _new_thread(), put)
         future = portal.start_task_soon(pump)
         try:
             while True:
                 item = await events.get()
-                if item is done:
+                if item is _DONE:
                     break
                 if isinstance(item, BaseException):
                     raise item
@@ -475,6 +478,10 @@ class Crossroads:
             return seen
 
         return self._start().call(read)
+
+
+_DONE = object()
+"""Marks the end of a stream handed across event loops."""
 
 
 def _new_thread() -> str:
