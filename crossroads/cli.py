@@ -410,3 +410,8 @@ def chat(
 def run() -> Any:
     """Entry point for ``python -m crossroads``."""
     return app()
+
+
+from crossroads.eval_cli import eval_command  # noqa: E402
+
+app.command("eval")(eval_command)
