@@ -40,6 +40,7 @@ from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
+from crossroads.transient import is_transient
 from crossroads.usage import Usage, empty_usage
 from crossroads.validation import clean_question
 
@@ -48,6 +49,10 @@ RECURSION_STOPPED = (
     "the request was cut short to bound its cost"
 )
 CLOSED = "this Crossroads was closed; create a new one"
+STILL_FAILING = (
+    "stopped: a service this request needed kept failing after retries "
+    "({kind}: {error}); try again later"
+)
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,12 @@ class Crossroads:
             )
         except CrossroadsError as error:
             return await self._partial(thread_id, str(error))
+        except Exception as error:
+            # A network failure that outlived every retry (a node's RetryPolicy included) is
+            # a state of the world, not a bug: end the request with it. Bugs still raise.
+            if not is_transient(error):
+                raise
+            return await self._partial(thread_id, _still_failing(error))
         return Result.from_state(dict(state), thread_id=thread_id)
 
     async def _partial(self, thread_id: str, error: str) -> Result:
@@ -362,6 +373,12 @@ class Crossroads:
             return
         except CrossroadsError as error:
             yield StreamEvent(type="result", result=await self._partial(thread_id, str(error)))
+            return
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            result = await self._partial(thread_id, _still_failing(error))
+            yield StreamEvent(type="result", result=result)
             return
         snapshot = await graph.aget_state(config)
         values = {**last_values, **dict(snapshot.values or {})}
@@ -486,6 +503,11 @@ _DONE = object()
 
 def _new_thread() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def _still_failing(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return STILL_FAILING.format(kind=type(error).__name__, error=(lines[0] if lines else "")[:300])
 
 
 def _wait_quietly(future: concurrent.futures.Future[Any]) -> None:
