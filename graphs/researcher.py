@@ -39,6 +39,7 @@ from crossroads.agents.researcher import (
 )
 from crossroads.graphs.guard import guarded, stop_on_error
 from crossroads.graphs.state import AgentInput, AgentOutput
+from crossroads.retry import node_retry_policy
 from crossroads.search import SearchFactory
 from crossroads.settings import Settings
 
@@ -59,7 +60,13 @@ def build_researcher_graph(
         ResearchState, context_schema=Settings, input_schema=AgentInput, output_schema=AgentOutput
     )
     graph.add_node("rewrite", guarded(AGENT, "rewrite", rewrite_query))
-    graph.add_node("retrieve", guarded(AGENT, "retrieve", make_retrieve_node(search_factory)))
+    # Built-in backends retry inside MultiRetriever and report failures; the node policy
+    # only catches a raw transient error from a custom retriever (see crossroads.retry).
+    graph.add_node(
+        "retrieve",
+        guarded(AGENT, "retrieve", make_retrieve_node(search_factory)),
+        retry_policy=node_retry_policy(),
+    )
     graph.add_node("grade", guarded(AGENT, "grade", grade_passages))
     graph.add_node("answer", guarded(AGENT, "answer", answer_question))
     graph.add_edge(START, "rewrite")
