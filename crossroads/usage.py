@@ -7,7 +7,9 @@ they added; the state's reducer (:func:`merge_usage`) adds it up.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict, cast
+from typing import Any, cast
+
+from typing_extensions import TypedDict
 
 
 class NodeUsage(TypedDict):

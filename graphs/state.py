@@ -15,10 +15,11 @@ is only what it added, and the parent's reducer adds it once.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
 
 from crossroads.usage import Usage, merge_usage
 

@@ -196,3 +196,11 @@ def test_messages_in_state_are_langchain_messages(make_app: MakeApp) -> None:
 
     messages = asyncio.run(read())
     assert isinstance(messages[0], HumanMessage) and isinstance(messages[1], AIMessage)
+
+
+def test_input_and_output_schemas_are_json_schemas() -> None:
+    """LangGraph Server and Studio show these; typing.TypedDict on 3.11 breaks them."""
+    graph = build_app_graph().compile()
+    assert graph.get_input_jsonschema()["required"] == ["question"]
+    output = graph.get_output_jsonschema()["properties"]
+    assert {"answer", "route", "sources", "usage", "steps", "error", "mode"} <= set(output)
