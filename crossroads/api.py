@@ -178,8 +178,9 @@ class Crossroads:
             check_models(settings, ROLES)
         from crossroads.graphs.app import build_app_graph
         from crossroads.graphs.registry import default_agents
-        from crossroads.registry import validate_agents
+        from crossroads.registry import load_agent_modules, validate_agents
 
+        load_agent_modules(settings.agent_modules)
         self.agents = validate_agents(agents if agents is not None else default_agents())
         """The agents this app routes among."""
         self._builder = build_app_graph(agents=self.agents)

@@ -159,8 +159,10 @@ def graph(
 ) -> None:
     """Print the app graph as a Mermaid diagram."""
     from crossroads.graphs.app import build_app_graph
+    from crossroads.registry import load_agent_modules
 
     with user_errors():
+        load_agent_modules(Settings.from_env().agent_modules)
         compiled = build_app_graph().compile()
         sys.stdout.write(compiled.get_graph(xray=xray).draw_mermaid())
 

@@ -128,6 +128,27 @@ def register_agent(
     return spec
 
 
+BAD_MODULE = "could not import the agent module {module!r} (CROSSROADS_AGENTS): {error}"
+
+
+def load_agent_modules(modules: Iterable[str]) -> None:
+    """Import modules that register agents (``CROSSROADS_AGENTS``), once each.
+
+    A module registers its agents at import time with :func:`register_agent`, so a server
+    (``langgraph.json``), the CLI and ``Crossroads()`` all see the same set.
+
+    Raises:
+        ConfigurationError: a module cannot be imported.
+    """
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as error:  # an ImportError, or the module's own failure
+            raise ConfigurationError(BAD_MODULE.format(module=module, error=error)) from None
+
+
 def registered_agents() -> tuple[AgentSpec, ...]:
     """Agents added with :func:`register_agent`, in order."""
     with _lock:

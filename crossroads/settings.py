@@ -24,6 +24,8 @@ Environment variables (read only here, nowhere else in the project):
 ``CROSSROADS_SEARCH``          comma-separated search backends, e.g. ``local,wikipedia``
 ``CROSSROADS_ZIM``             path of an offline Wikipedia ``.zim`` file
 ``CROSSROADS_CHECKPOINT_URL``  ``postgresql://...`` to keep threads in PostgreSQL
+``CROSSROADS_AGENTS``          comma-separated modules that register your own agents
+                               (imported before the app graph is built)
 =============================  ==========================================================
 """
 
@@ -154,6 +156,9 @@ class Settings:
     checkpoint_url: str | None = None
     """``postgresql://...`` keeps threads in PostgreSQL; otherwise SQLite under ``home``."""
 
+    agent_modules: tuple[str, ...] = ()
+    """Modules to import before building the app graph; they call ``register_agent``."""
+
     def __post_init__(self) -> None:
         for name in ("max_tries", "votes", "max_llm_calls", "max_tokens", "max_parts"):
             value = getattr(self, name)
@@ -282,6 +287,10 @@ class Settings:
                 from_env["search_backends"] = ("local", "zim", "wikipedia")
         if env.get("CROSSROADS_CHECKPOINT_URL"):
             from_env["checkpoint_url"] = env["CROSSROADS_CHECKPOINT_URL"]
+        if env.get("CROSSROADS_AGENTS"):
+            from_env["agent_modules"] = tuple(
+                part.strip() for part in env["CROSSROADS_AGENTS"].split(",") if part.strip()
+            )
         if (tavily_key or given.get("tavily_api_key")) and "search_backends" not in from_env:
             from_env["search_backends"] = ("local", "wikipedia", "tavily")
         # An explicit model in code means "not offline" unless offline is passed too.

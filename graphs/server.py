@@ -42,6 +42,7 @@ from crossroads.graphs.app import build_app_graph
 from crossroads.graphs.calculator import build_calculator_graph
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.graphs.writers import build_writers_graph
+from crossroads.registry import load_agent_modules
 from crossroads.settings import Settings
 
 NOT_PER_RUN = (
@@ -56,6 +57,7 @@ SERVER_ONLY: Mapping[str, str] = {
     "home": "CROSSROADS_HOME",
     "zim_path": "CROSSROADS_ZIM",
     "checkpoint_url": "CROSSROADS_CHECKPOINT_URL",
+    "agent_modules": "CROSSROADS_AGENTS",
 }
 """Settings a run context may not carry, with the environment variable that sets each."""
 
@@ -160,8 +162,12 @@ def serve(
     return builder.compile(name=name).with_config(recursion_limit=limit)
 
 
+# Your own agents (modules named in CROSSROADS_AGENTS register them on import) are part of
+# the served app graph, its drawing in Studio and its router's choices.
+load_agent_modules(Settings.from_env().agent_modules)
+
 app = serve(build_app_graph(), name="crossroads")
-"""The whole Crossroads app: router, calculator, researcher and writers."""
+"""The whole Crossroads app: router, calculator, researcher, writers and registered agents."""
 
 calculator = serve(build_calculator_graph(), name="calculator")
 """The calculator agent alone."""

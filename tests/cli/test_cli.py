@@ -132,3 +132,9 @@ def test_index_then_ask_offline(tmp_path: Path) -> None:
     assert data["route"] == "fact"
     assert "Ada Brennan" in data["answer"]
     assert data["sources"] and "lighthouse.md#chunk-" in data["sources"][0]["url"]
+
+
+def test_graph_shows_agents_registered_through_the_environment() -> None:
+    proc = run("graph", env={"CROSSROADS_AGENTS": "tests.agent_module", "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert "router -.-> units;" in proc.stdout

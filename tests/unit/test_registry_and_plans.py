@@ -201,3 +201,18 @@ def test_a_one_step_plan_is_just_a_route(make_app: MakeApp) -> None:
     result = app.ask("hi")
     assert result.answer == "none: hi"
     assert not [s for s in result.steps if s["agent"] == "planner"]
+
+
+def test_agent_modules_from_the_environment_are_registered(
+    monkeypatch: pytest.MonkeyPatch, clean_registry: None
+) -> None:
+    monkeypatch.setenv("CROSSROADS_AGENTS", "tests.agent_module")
+    with Crossroads(offline=True, checkpointer="memory") as app:
+        assert [spec.name for spec in app.agents] == ["math", "fact", "none", "units"]
+        assert "units" in app.graph.get_graph().nodes
+
+
+def test_a_missing_agent_module_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSROADS_AGENTS", "no_such_module_here")
+    with pytest.raises(ConfigurationError, match="could not import the agent module"):
+        Crossroads(offline=True, checkpointer="memory")
