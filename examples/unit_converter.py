@@ -89,8 +89,8 @@ _SOURCE, _TARGET = _UNIT.format(name="src"), _UNIT.format(name="dst")
 QUESTION_PATTERNS = (
     # "26 miles in km", "convert 100°F to celsius"
     re.compile(rf"{_NUMBER}\s*{_SOURCE}\s+(?:in|to|into|as)\s+{_TARGET}"),
-    # "how many km is 26 miles?"
-    re.compile(rf"how many\s+{_TARGET}\s+(?:(?:is|are|make)\s+)?(?:in\s+)?{_NUMBER}\s*{_SOURCE}"),
+    # "how many km is 26 miles?", "how many km is a marathon of 26.2 miles?"
+    re.compile(rf"how many\s+{_TARGET}\b[^\d]{{0,40}}?{_NUMBER}\s*{_SOURCE}"),
 )
 
 

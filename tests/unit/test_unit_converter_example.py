@@ -80,6 +80,8 @@ async def run_alone(question: str) -> dict[str, Any]:
         ("Convert 100°F to celsius, please", "100 °F = 37.7778 °C"),
         ("what is 1,500 grams in pounds", "1500 g = 3.30693 lb"),
         ("how many feet are in 2 miles", "2 mile = 10560 ft"),
+        ("How many km is a marathon of 26.2 miles?", "26.2 mile = 42.1648 km"),
+        ("how many degrees fahrenheit is -40 °C", "-40 °C = -40 °F"),
     ],
 )
 async def test_the_subgraph_answers_without_a_model(question: str, answer: str) -> None:
