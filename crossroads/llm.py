@@ -76,6 +76,9 @@ TIME_EXHAUSTED = (
     "stopped: this request ran for {elapsed:.0f} s of its {limit:.0f} s budget (max_seconds)"
 )
 MODEL_FAILED = "the {role} model failed ({error}); tried: {tried}"
+MAX_RETRY_WAIT = 20.0
+"""Longest wait before retrying one model; a provider asking for more gets no retry (the
+fallback models are tried instead)."""
 CALL_TIMED_OUT = "no reply within {seconds:.1f} s"
 
 
@@ -218,7 +221,10 @@ class ModelCaller:
                     CURRENT_ROLE.reset(token)
                 if attempt < self.settings.model_retries:
                     assert last_error is not None
-                    delay = backoff_delay(attempt, retry_after=retry_after_seconds(last_error))
+                    wait = retry_after_seconds(last_error)
+                    if wait is not None and wait > MAX_RETRY_WAIT:
+                        break  # retrying sooner than the provider asked would only fail again
+                    delay = backoff_delay(attempt, cap=MAX_RETRY_WAIT, retry_after=wait)
                     if delay >= self.remaining_seconds():
                         break
                     await asyncio.sleep(delay)

@@ -1,0 +1,59 @@
+"""ModelCaller: retries of transient failures, Retry-After, fallbacks, usage."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from langchain_core.messages import HumanMessage
+
+from crossroads.llm import ModelCaller
+from crossroads.settings import Settings
+from crossroads.testing import ScriptedChatModel
+
+
+def rate_limited(seconds: str) -> httpx.HTTPStatusError:
+    request = httpx.Request("POST", "http://127.0.0.1/v1")
+    response = httpx.Response(429, headers={"Retry-After": seconds}, request=request)
+    return httpx.HTTPStatusError("429 Too Many Requests", request=request, response=response)
+
+
+async def test_transient_error_is_retried_after_the_requested_wait() -> None:
+    model = ScriptedChatModel(replies=[rate_limited("0.3"), "fine"])
+    caller = ModelCaller(Settings(model=model, model_retries=2), {}, "test")
+    started = time.monotonic()
+    reply = await caller.ainvoke("writer", [HumanMessage(content="hi")])
+    assert reply.content == "fine"
+    assert time.monotonic() - started >= 0.3  # the provider's Retry-After was honoured
+    assert caller.usage_update()["llm_calls"] == 2
+
+
+async def test_a_wait_longer_than_the_cap_goes_to_the_fallback_without_retrying() -> None:
+    primary = ScriptedChatModel(replies=[rate_limited("120"), "too soon"])
+    fallback = ScriptedChatModel(replies=["from the fallback"])
+    settings = Settings(model=primary, fallback_models=(fallback,), model_retries=3)
+    caller = ModelCaller(settings, {}, "test")
+    started = time.monotonic()
+    reply = await caller.ainvoke("writer", [HumanMessage(content="hi")])
+    assert reply.content == "from the fallback"
+    assert len(primary.calls) == 1
+    assert time.monotonic() - started < 10  # it did not sleep 120 s
+
+
+async def test_a_permanent_error_is_not_retried_on_the_same_model() -> None:
+    primary = ScriptedChatModel(replies=[ValueError("bad request"), "unused"])
+    fallback = ScriptedChatModel(replies=["ok"])
+    settings = Settings(model=primary, fallback_models=(fallback,), model_retries=3)
+    caller = ModelCaller(settings, {}, "test")
+    assert (await caller.ainvoke("writer", [HumanMessage(content="hi")])).content == "ok"
+    assert len(primary.calls) == 1
+
+
+async def test_usage_is_counted_per_node_from_usage_metadata() -> None:
+    model = ScriptedChatModel(replies=["one two three four"])
+    caller = ModelCaller(Settings(model=model), {}, "writers.write")
+    await caller.ainvoke("writer", [HumanMessage(content="x" * 40)])
+    usage = caller.usage_update()
+    assert usage["llm_calls"] == 1
+    assert usage["input_tokens"] == 10
+    assert usage["by_node"]["writers.write"]["output_tokens"] == usage["output_tokens"] > 0
