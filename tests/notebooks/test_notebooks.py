@@ -75,6 +75,11 @@ EXPECTED = {
         "units(units)",
         "['math', 'fact', 'none', 'units']",
     ],
+    "06_evaluation": [
+        "suite       rows  route acc  answer acc  calls/req",
+        "<Figure size 1400x400 with 3 Axes>",  # the text twin of the plotted PNG
+        "    math    fact    none",
+    ],
 }
 NEVER = ["has no reply left", "Sorry, I could not finish", "Traceback"]
 
