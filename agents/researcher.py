@@ -186,7 +186,8 @@ class ResearchState(AgentState, total=False):
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _CITATION = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_BLOCK_START = re.compile(r"^\s*(?:#|=|[-*•]\s|\d+[.)]\s|\|)")
 _HEADING = re.compile(r"^\s*(?:=+.*=+|#+\s.*)\s*$")
 # Conversational filler that is not in the general English stop-word list but says nothing
 # about the topic of a question.
@@ -320,7 +321,19 @@ def check_citations(answer: str, count: int) -> tuple[str, list[int], list[int]]
 
 
 def _sentences(text: str) -> list[str]:
-    pieces = (piece.strip() for piece in _SENTENCE_END.split(text))
+    """Sentences of ``text``; a hard-wrapped paragraph is joined before it is split.
+
+    Headings are dropped; list items and table rows stand alone.
+    """
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if lines and line and lines[-1] and not _BLOCK_START.match(line):
+            if not _BLOCK_START.match(lines[-1]):
+                lines[-1] = f"{lines[-1]} {line}"  # the same paragraph, wrapped
+                continue
+        lines.append(line)
+    pieces = (piece.strip() for line in lines if line for piece in _SENTENCE_END.split(line))
     return [p for p in pieces if p and not _HEADING.match(p)]
 
 

@@ -21,6 +21,7 @@ excluded from the choices.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -196,7 +197,9 @@ async def decide_route(
     classifier_usable = {spec.name for spec in specs} <= BUILTIN_ROUTES
 
     if classifier_usable:
-        guessed = guess(question)
+        # Off the event loop: the first call trains the classifier (well under a second, but
+        # long enough to stall every other request on the loop).
+        guessed = await asyncio.to_thread(guess, question)
         if guessed is not None:
             route, confidence = guessed
             threshold = (

@@ -563,3 +563,16 @@ async def test_each_search_is_announced_on_the_custom_stream() -> None:
         {"type": "search", "agent": "researcher", "query": "Atlantis location", "round": 1},
         {"type": "search", "agent": "researcher", "query": "sunken Atlantis", "round": 2},
     ]
+
+
+def test_extractive_answer_joins_hard_wrapped_paragraphs() -> None:
+    from crossroads.agents.researcher import extractive_answer
+
+    text = (
+        "# Pyramids\n\nThe Great Pyramid was built during the Old\nKingdom for the pharaoh "
+        "Khufu. It is\nthe oldest of the Seven Wonders.\n\n- a list item about pyramids\n"
+    )
+    passage = {"title": "t", "text": text, "source": "s", "backend": "local", "score": 1.0}
+    answer, cited = extractive_answer("who built the great pyramid", "Great Pyramid", [passage])
+    assert "built during the Old Kingdom for the pharaoh Khufu. [1]" in answer
+    assert cited == [1]
