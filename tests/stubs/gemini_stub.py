@@ -357,6 +357,9 @@ class _StubHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # The listen backlog. socketserver's default of 5 makes the kernel reset connections
+    # when a load test opens a hundred at once; the kernel caps it at somaxconn anyway.
+    request_queue_size = 1024
     stub: GeminiStub
 
     def handle_error(self, request: Any, client_address: Any) -> None:
