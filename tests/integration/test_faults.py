@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+import aiohttp
 import pytest
 import requests
 
@@ -561,3 +562,24 @@ async def test_many_concurrent_requests_keep_their_threads_apart(
             ("math", f"You have {100 + i - 4} apples left."),
         ]
     assert len(stub.requests) == 3 * count
+
+
+async def test_the_stub_accepts_a_burst_of_concurrent_connections(stub: GeminiStub) -> None:
+    # The load test opens many connections at once; a listen backlog of 5 (socketserver's
+    # default) made the kernel reset them, which retries then hid as "transient" faults.
+    stub.default = TextReply("ok")
+    url = f"{stub.base_url}/v1beta/models/gemini-2.5-flash:generateContent"
+    burst = 300
+
+    async def post(session: aiohttp.ClientSession) -> int:
+        async with session.post(url, json={"contents": []}) as response:
+            await response.read()
+            return response.status
+
+    connector = aiohttp.TCPConnector(limit=0)  # one connection per request, all at once
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        statuses = await asyncio.gather(*(post(session) for _ in range(burst)))
+
+    assert statuses == [200] * burst
+    assert stub.request_count == burst
