@@ -196,6 +196,47 @@ _FILLER = frozenset(
 )
 
 
+# Words that point back into the conversation ("when was he born?"): such a question needs
+# the model's rewrite, which sees the history.
+_REFERRING = frozenset(
+    {
+        "it",
+        "its",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "then",
+    }
+)
+DIRECT_MAX_WORDS = 12
+"""A question this short, with no filler and no reference back, is searched as it is."""
+
+
+def is_direct(question: str) -> bool:
+    """Whether ``question`` is already a plain search (no rewrite call needed).
+
+    Short, with content words, no conversational filler ("gee, I'm wondering...") and no
+    word that refers back to the conversation. "What is the capital of Australia?" is
+    direct; its keyword query ("capital Australia") is what a rewrite would give.
+    """
+    words = [word.casefold() for word in _WORD.findall(question)]
+    if not words or len(words) > DIRECT_MAX_WORDS:
+        return False
+    if set(words) & (_FILLER | _REFERRING):
+        return False
+    return bool(content_words(question))
+
+
 # Endings after an apostrophe that leave the word itself ("Egypt's" is "Egypt").
 _CLITICS = frozenset({"m", "s", "re", "ve", "ll", "d"})
 
@@ -328,10 +369,10 @@ def _sentences(text: str) -> list[str]:
     lines: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if lines and line and lines[-1] and not _BLOCK_START.match(line):
-            if not _BLOCK_START.match(lines[-1]):
-                lines[-1] = f"{lines[-1]} {line}"  # the same paragraph, wrapped
-                continue
+        wrapped = lines and line and lines[-1] and not _BLOCK_START.match(line)
+        if wrapped and not _BLOCK_START.match(lines[-1]):
+            lines[-1] = f"{lines[-1]} {line}"  # the same paragraph, wrapped
+            continue
         lines.append(line)
     pieces = (piece.strip() for line in lines if line for piece in _SENTENCE_END.split(line))
     return [p for p in pieces if p and not _HEADING.match(p)]
@@ -464,10 +505,11 @@ async def rewrite_query(state: ResearchState, runtime: Runtime[Settings]) -> dic
     rounds = state.get("rounds") or []
     tried = [r["query"] for r in rounds]
     fallback = keyword_query(question)
-    if not settings.has_model:
+    if not settings.has_model or (not tried and is_direct(question)):
+        by = "keywords" if not settings.has_model else "keywords (direct question)"
         return {
             "query": fallback,
-            "steps": [_step("rewrite", {"query": fallback, "round": 1, "by": "keywords"})],
+            "steps": [_step("rewrite", {"query": fallback, "round": 1, "by": by})],
         }
 
     caller = ModelCaller(settings, state, f"{AGENT}.rewrite")

@@ -121,10 +121,7 @@ def test_france_runs_fact_then_math(make_app: MakeApp) -> None:
     model = ScriptedChatModel(
         by_role={
             "router": [FRANCE_PLAN],
-            "researcher": [
-                "population of France",
-                "France had about 68,400,000 inhabitants in 2024 [1].",
-            ],
+            "researcher": ["France had about 68,400,000 inhabitants in 2024 [1]."],
             "calculator": ["68400000 / 3", "A third of France's population is 22,800,000."],
         }
     )
@@ -159,7 +156,7 @@ def test_a_plan_longer_than_the_limit_is_cut_with_a_note(make_app: MakeApp) -> N
     model = ScriptedChatModel(
         by_role={
             "router": [plan],
-            "researcher": ["population of France", "About 68,400,000 people [1]."],
+            "researcher": ["About 68,400,000 people [1]."],
             "calculator": ["68400000 / 3", "That is 22,800,000."],
         }
     )
@@ -177,7 +174,7 @@ def test_a_failed_step_ends_the_plan_with_what_was_learned(make_app: MakeApp) ->
     model = ScriptedChatModel(
         by_role={
             "router": [FRANCE_PLAN],
-            "researcher": ["population of France", "About 68,400,000 people [1]."],
+            "researcher": ["About 68,400,000 people [1]."],
             "calculator": ["the population / three"] * 3,
         }
     )

@@ -56,6 +56,7 @@ GIZA = Passage(
     score=0.5,
     backend="fake",
 )
+ATLANTIS = "hey, I wonder where Atlantis was?"  # filler words: the model rewrites it
 PARIS = Passage(
     title="Paris",
     text="Paris is the capital and largest city of France, on the river Seine.",
@@ -275,7 +276,7 @@ async def test_nothing_relevant_rewrites_once_then_says_i_dont_know() -> None:
         }
     )
 
-    result = await research("where was Atlantis?", online(model), lambda _: fake)
+    result = await research(ATLANTIS, online(model), lambda _: fake)
 
     assert fake.queries == ["Atlantis location", "sunken island Atlantis"]
     second_rewrite = model.calls_for("researcher")[1].prompt
@@ -294,7 +295,7 @@ async def test_max_tries_of_one_allows_no_second_search() -> None:
     fake = FakeRetriever([PARIS])
     model = ScriptedChatModel(by_role={"researcher": [{"query": "Atlantis location"}]})
 
-    result = await research("where was Atlantis?", online(model, max_tries=1), lambda _: fake)
+    result = await research(ATLANTIS, online(model, max_tries=1), lambda _: fake)
 
     assert fake.queries == ["Atlantis location"]
     assert result["answer"].startswith("I don't know")
@@ -555,7 +556,7 @@ async def test_each_search_is_announced_on_the_custom_stream() -> None:
     events = [
         event
         async for event in graph.astream(
-            {"question": "where was Atlantis?"}, context=online(model), stream_mode="custom"
+            {"question": ATLANTIS}, context=online(model), stream_mode="custom"
         )
     ]
 
@@ -576,3 +577,29 @@ def test_extractive_answer_joins_hard_wrapped_paragraphs() -> None:
     answer, cited = extractive_answer("who built the great pyramid", "Great Pyramid", [passage])
     assert "built during the Old Kingdom for the pharaoh Khufu. [1]" in answer
     assert cited == [1]
+
+
+@pytest.mark.parametrize(
+    ("question", "direct"),
+    [
+        ("What is the capital of Australia?", True),
+        ("Who created the Python programming language?", True),
+        (PYRAMIDS_QUESTION, False),
+        ("when was he born?", False),  # refers back to the conversation
+        ("hey, I wonder where Atlantis was?", False),
+        ("tell me everything there is to know about the long history of the city of Rome", False),
+    ],
+)
+def test_direct_questions_are_recognised(question: str, direct: bool) -> None:
+    from crossroads.agents.researcher import is_direct
+
+    assert is_direct(question) is direct
+
+
+async def test_a_direct_question_is_searched_without_a_rewrite_call() -> None:
+    fake = FakeRetriever([PYRAMIDS])
+    model = ScriptedChatModel(by_role={"researcher": ["They were tombs [1]."]})
+    result = await research("Why were the Egyptian pyramids built?", online(model), lambda _: fake)
+    assert [q.casefold() for q in fake.queries] == ["egyptian pyramids built"]
+    assert len(model.calls_for("researcher")) == 1  # the answer only
+    assert steps_named(result, "rewrite")[0]["by"] == "keywords (direct question)"
