@@ -568,8 +568,9 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
     """Say the result in one sentence that must state the computed number.
 
     The model phrases (its tokens stream to the user); a sentence without the number gets
-    one retry, then the template sentence is used. Offline, and when the model fails (a
-    spent budget, a provider error), the template is the answer: the value is already right.
+    one retry, then the template sentence is used. Offline, for a bare expression (the fast
+    path), and when the model fails (a spent budget, a provider error), the template is the
+    answer: the value is already right.
 
     Returns:
         ``answer`` and ``last_value``.
@@ -579,11 +580,14 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
     expression = state.get("expression", "")
     template = template_answer(expression, state.get("program") or [])
     done = {"last_value": value}
-    if not settings.has_model:
+    if not settings.has_model or state.get("path") == "fast":
+        # A bare expression ("12*7") is best answered as "12*7 = 84.": a model call would
+        # only restate it.
+        why = "no model (offline)" if not settings.has_model else "bare expression"
         return {
             **done,
             "answer": template,
-            "steps": [_step("phrase", {"check": "template", "why": "no model (offline)"})],
+            "steps": [_step("phrase", {"check": "template", "why": why})],
         }
     result = format_number(value)
     caller = ModelCaller(settings, state, f"{AGENT}.phrase")
