@@ -42,6 +42,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from text_to_num import alpha2digit
 
@@ -108,6 +109,13 @@ _PREVIOUS_REFERENCE = re.compile(
 )
 
 
+def _plain(value: Fraction) -> str:
+    """``value`` as a plain decimal (``18``, ``4.5``); exact for the dozens read here."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return str(float(value))
+
+
 def _normalise(question: str) -> str:
     text = question.lower().strip()
     for sign, replacement in (("×", "*"), ("÷", "/"), ("−", "-"), ("’", "'"), ("·", "*")):
@@ -120,8 +128,13 @@ def _normalise(question: str) -> str:
     # converts small isolated numbers too ("ate four").
     text = alpha2digit(text, "en", threshold=0)
     text = re.sub(r"\b(?:a|an)\s+(?=\d)", "", text)  # "a 150" from "a hundred and fifty"
-    text = re.sub(r"\b(a|one|1)?\s*dozen\b", lambda m: "12", text)
-    text = re.sub(rf"({_NUMBER}) 12\b", r"(\1 * 12)", text)  # "4 dozen" -> (4 * 12)
+    text = re.sub(r"\b(?:a|one|1)\s+dozen\b", "12", text)  # "a dozen" -> 12
+    text = re.sub(  # "3 dozen" -> 36: a plain number reads like any other quantity
+        r"\b(\d+(?:\.\d+)?)\s+dozen\b",
+        lambda m: _plain(Fraction(m.group(1)) * 12),
+        text,
+    )
+    text = re.sub(r"\bdozen\b", "12", text)
     text = _rewrite_fractions(text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -203,3 +203,18 @@ def test_non_text_question_is_an_input_error(bad: object) -> None:
 def test_non_number_previous_is_an_input_error() -> None:
     with pytest.raises(InputError):
         read("plus 2", previous=cast(float, object()))
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("A baker made three dozen rolls and sold 20. How many are left?", 16),
+        ("I bought 4 dozen eggs and used 10. How many are left?", 38),
+        ("I have a dozen eggs and broke 3. How many are left?", 9),
+    ],
+)
+def test_dozens_multiply_the_number_before_them(question: str, answer: int) -> None:
+    # "three dozen" once became "312" (the 3 and the 12 run together).
+    expression = read_expression(question)
+    assert expression is not None
+    assert evaluate(expression) == answer
