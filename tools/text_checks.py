@@ -577,7 +577,12 @@ def check_names(text: str, bible: Bible | Mapping[str, Any]) -> list[Finding]:
                 found=word,
                 count=_times(use.count),
             )
-            errors.append(Finding(check="names", severity="error", message=message))
+            # A common English word ("Storm" near "Tom") is more likely a title or a word
+            # than a renamed character: worth a look, not a blocking error.
+            common = _word_frequency(word.casefold()) >= COMMON_WORD_MIN_FREQUENCY
+            (warnings if common else errors).append(
+                Finding(check="names", severity="warning" if common else "error", message=message)
+            )
         elif closest is not None:
             message = PLACE_NEAR_MISS.format(
                 expected=closest.entry, found=word, count=_times(use.count)

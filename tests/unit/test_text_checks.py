@@ -448,3 +448,12 @@ def test_any_text_gives_findings_not_exceptions(text: str, kind: str | None) -> 
     findings = run_checks(text, BIBLE, min_words=1, max_words=50, kind=kind)  # type: ignore[arg-type]
 
     assert all(finding.severity in {"error", "warning"} for finding in findings)
+
+
+def test_a_common_word_near_a_name_is_only_a_warning() -> None:
+    # "Storm" is one edit-ratio step from "Tom" but is an English word (a part title here).
+    bible = Bible(characters=[Character(name="Tom")])
+    findings = check_names("Part 2: The Storm. Tom ran to the harbour.", bible)
+    assert findings and all(f.severity == "warning" for f in findings)
+    renamed = check_names("Mara ran to the harbour.", Bible(characters=[Character(name="Mira")]))
+    assert [f.severity for f in renamed] == ["error"]
