@@ -19,6 +19,7 @@ loop and the thread store; it is also done at interpreter exit.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import queue
 import threading
@@ -30,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
@@ -191,6 +193,7 @@ class Crossroads:
         self._stack: AsyncExitStack | None = None
         self._graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._loop_thread: threading.Thread | None = None
         self._closed = False
 
     # -- lifecycle ------------------------------------------------------------------
@@ -209,11 +212,12 @@ class Crossroads:
                     raise
                 self._portal = portal
                 self._finalizer = weakref.finalize(
-                    self, _shutdown, self._portal_cm, portal, self._stack
+                    self, _shutdown, self._portal_cm, portal, self._stack, self._loop_thread
                 )
             return self._portal
 
     async def _open(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+        self._loop_thread = threading.current_thread()
         self._stack = AsyncExitStack()
         saver = await open_checkpointer(self._checkpointer_spec, self.settings, self._stack)
         return self._builder.compile(checkpointer=saver)
@@ -281,7 +285,30 @@ class Crossroads:
             values = {}
         base = Result.from_state(values, thread_id=thread_id)
         answer = base.answer or f"Sorry, I could not finish: {error}"
+        await self._record_turn(thread_id, values, answer, error)
         return Result(**{**asdict(base), "answer": answer, "error": error})
+
+    async def _record_turn(
+        self, thread_id: str, values: dict[str, Any], answer: str, error: str
+    ) -> None:
+        """Store the answer of a request that stopped before ``respond``, so no turn is lost.
+
+        The question is already in the thread (``intake`` ran); without this the thread
+        would keep a question with no answer, and the next turn would see a broken history.
+        """
+        graph = self._graph
+        messages = values.get("messages") or []
+        if graph is None or not messages or not isinstance(messages[-1], HumanMessage):
+            return  # nothing was asked on this thread, or the turn is already answered
+        update = {
+            "answer": answer,
+            "error": error,
+            "messages": [AIMessage(content=answer, name=values.get("route") or None)],
+        }
+        try:
+            await graph.aupdate_state(self._config(thread_id), update, as_node="respond")
+        except Exception:  # the store itself failed: the caller still gets its Result
+            return
 
     def ask(self, question: str | bytes, thread_id: str | None = None) -> Result:
         """Answer one question (blocking).
@@ -518,7 +545,27 @@ def _wait_quietly(future: concurrent.futures.Future[Any]) -> None:
         return
 
 
-def _shutdown(portal_cm: Any, portal: BlockingPortal, stack: AsyncExitStack | None) -> None:
+_ORPHANED: list[tuple[Any, BlockingPortal, AsyncExitStack | None]] = []
+
+
+@atexit.register
+def _shutdown_orphans() -> None:
+    while _ORPHANED:
+        portal_cm, portal, stack = _ORPHANED.pop()
+        _shutdown(portal_cm, portal, stack, None)
+
+
+def _shutdown(
+    portal_cm: Any,
+    portal: BlockingPortal,
+    stack: AsyncExitStack | None,
+    loop_thread: threading.Thread | None,
+) -> None:
+    if threading.current_thread() is loop_thread:
+        # Garbage-collected on its own loop (an app nobody closed, dropped inside a run): the
+        # loop cannot wait for itself to stop, so it is stopped at exit, from the main thread.
+        _ORPHANED.append((portal_cm, portal, stack))
+        return
     try:
         if stack is not None:
             portal.call(stack.aclose)

@@ -204,3 +204,30 @@ def test_input_and_output_schemas_are_json_schemas() -> None:
     assert graph.get_input_jsonschema()["required"] == ["question"]
     output = graph.get_output_jsonschema()["properties"]
     assert {"answer", "route", "sources", "usage", "steps", "error", "mode"} <= set(output)
+
+
+def test_an_app_nobody_closed_exits_quietly(tmp_path: Path) -> None:
+    """Dropped inside ``asyncio.run``, the app is garbage-collected on its own loop thread."""
+    import subprocess
+    import sys
+
+    script = (
+        "import asyncio, gc\n"
+        "from crossroads import Crossroads\n"
+        "async def main():\n"
+        "    app = Crossroads(offline=True, checkpointer='memory')\n"
+        "    print((await app.aask('What is 2+2?')).answer)\n"
+        "asyncio.run(main())\n"
+        "gc.collect()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "CROSSROADS_HOME": str(tmp_path)},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "4" in proc.stdout
+    assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr
