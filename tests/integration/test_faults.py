@@ -66,6 +66,7 @@ PHRASE_MARK = PHRASE_SYSTEM[:40]
 WRITER_MARK = WRITER_SYSTEM[:40]
 NUMBER = re.compile(r"\d+")
 RESULT_TAG = re.compile(r"<result>(.*?)</result>", re.DOTALL)
+QUESTION_TAG = re.compile(r"<question>(.*?)</question>", re.DOTALL)
 
 
 # --------------------------------------------------------------------------- the scripted model
@@ -93,7 +94,8 @@ def model_of(route: str = "math", *, critic: str = "approve") -> Callable[..., S
             issues = [] if critic == "approve" else ["make the rain heavier"]
             return StructuredReply({"verdict": critic, "issues": issues})
         if request.system_text.startswith(EXTRACT_MARK):
-            numbers = NUMBER.findall(request.last_user_text)
+            asked = QUESTION_TAG.search(request.last_user_text)
+            numbers = NUMBER.findall(asked.group(1) if asked else "")
             return TextReply(f"{numbers[0]} - 4" if numbers else "NOT MATH")
         if request.system_text.startswith(PHRASE_MARK):
             found = RESULT_TAG.search(request.last_user_text)
@@ -276,6 +278,29 @@ def test_when_every_model_fails_the_error_names_them_all(
 
 
 # --------------------------------------------------------------------------- hangs and drops
+
+
+def test_a_request_that_failed_before_answering_keeps_its_turn_in_the_thread(
+    stub: GeminiStub, gemini_app: Callable[..., Crossroads]
+) -> None:
+    # The router fails for good, so the request ends before ``respond``; the question and
+    # the sentence the user got must still be stored, and the next turn must see them.
+    stub.responder = FaultPlan(model_of("math"), [ServerFailure(503)])
+    app = gemini_app(model_retries=0)
+    failed = app.ask(APPLES.format(n=10), thread_id="kept")
+    assert failed.error is not None and "router model failed" in failed.error
+
+    answered = app.ask(APPLES.format(n=20), thread_id="kept")
+
+    assert answered.error is None
+    assert app.history("kept") == [
+        ("you", APPLES.format(n=10)),
+        ("assistant", failed.answer),
+        ("you", APPLES.format(n=20)),
+        ("math", "You have 16 apples left."),
+    ]
+    next_router_prompt = [request for request in stub.requests if is_router(request)][-1]
+    assert failed.answer[:40] in next_router_prompt.prompt_text
 
 
 def test_a_hanging_model_times_out_with_a_clear_error_within_the_budget(
