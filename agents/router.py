@@ -22,6 +22,7 @@ excluded from the choices.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -194,7 +195,17 @@ async def decide_route(
     candidates = [spec for spec in specs if spec.name not in tried] or list(specs)
     names = [spec.name for spec in candidates]
     catch_all = FALLBACK_ROUTE if FALLBACK_ROUTE in names else names[-1]
-    classifier_usable = {spec.name for spec in specs} <= BUILTIN_ROUTES
+    extra = [spec for spec in candidates if spec.name not in BUILTIN_ROUTES]
+    # With agents it was not trained on, the classifier may only decide offline (where
+    # nothing better exists), after those agents had their chance through their examples.
+    classifier_usable = not extra or not settings.has_model
+
+    if extra and not settings.has_model:
+        matched = match_examples(question, extra)
+        if matched is not None:
+            spec, overlap = matched
+            reason = f"offline: shares {overlap:.0%} of its words with the {spec.name} examples"
+            return RouteDecision(spec.name, reason, overlap, "examples"), None
 
     if classifier_usable:
         # Off the event loop: the first call trains the classifier (well under a second, but
@@ -261,6 +272,38 @@ def _plan_from(steps: Any, limit: int) -> tuple[tuple[dict[str, str], ...], int]
     if len(plan) < 2:
         return (), 0
     return plan[:limit], max(0, len(plan) - limit)
+
+
+EXAMPLE_MATCH_MIN = 0.5
+"""Share of a question's content words found in an agent's examples and description for
+the offline router to pick that agent."""
+
+_TOKEN = re.compile(r"[^\W_]+(?:\.\d+)?", re.UNICODE)
+
+
+def _content_words(text: str) -> set[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = {word.casefold() for word in _TOKEN.findall(text)}
+    return {w for w in words if w not in ENGLISH_STOP_WORDS and not w[0].isdigit()}
+
+
+def match_examples(question: str, specs: Sequence[AgentSpec]) -> tuple[AgentSpec, float] | None:
+    """Offline routing to registered agents: the one whose examples share most words.
+
+    Numbers are ignored ("26 miles" matches "3 miles"). Returns the agent and the share of
+    the question's content words it covers, when at least :data:`EXAMPLE_MATCH_MIN`.
+    """
+    words = _content_words(question)
+    if not words:
+        return None
+    best: tuple[AgentSpec, float] | None = None
+    for spec in specs:
+        vocabulary = _content_words(" ".join([spec.description, *spec.examples]))
+        overlap = len(words & vocabulary) / len(words)
+        if overlap >= EXAMPLE_MATCH_MIN and (best is None or overlap > best[1]):
+            best = (spec, overlap)
+    return best
 
 
 def make_router_node(specs: Sequence[AgentSpec]) -> Any:

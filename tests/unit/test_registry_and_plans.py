@@ -213,3 +213,17 @@ def test_a_missing_agent_module_is_a_configuration_error(monkeypatch: pytest.Mon
     monkeypatch.setenv("CROSSROADS_AGENTS", "no_such_module_here")
     with pytest.raises(ConfigurationError, match="could not import the agent module"):
         Crossroads(offline=True, checkpointer="memory")
+
+
+def test_offline_a_registered_agent_is_reached_through_its_examples(make_app: MakeApp) -> None:
+    from examples.unit_converter import UNITS_AGENT
+
+    app = make_app(offline=True, agents=[*BUILTIN_AGENTS, UNITS_AGENT], router_threshold=None)
+    converted = app.ask("how many km is 26.2 miles?")
+    assert converted.route == "units"
+    assert converted.answer == "26.2 mile = 42.1648 km"
+    assert converted.steps[0]["detail"]["decided_by"] == "examples"
+    # the built-in routes still go through the classifier
+    assert app.ask("What is 15% of 240?").route == "math"
+    poem = app.ask("write a poem about miles davis")  # one shared word is not enough
+    assert poem.route == "none"
