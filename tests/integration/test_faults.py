@@ -236,6 +236,23 @@ def test_a_rate_limit_longer_than_the_budget_ends_the_request_instead_of_sleepin
     assert elapsed < 5.0
 
 
+def test_a_rate_limit_longer_than_any_retry_wait_moves_on_to_the_fallback_at_once(
+    stub: GeminiStub, gemini_app: Callable[..., Crossroads]
+) -> None:
+    # 30 s is inside the budget but beyond the longest retry wait: retrying earlier than the
+    # provider asked would only fail again, so the next model is tried straight away.
+    stub.responder = FaultPlan(
+        model_of("math"), [RateLimited(retry_delay="30s", retry_after_header="30")]
+    )
+    started = time.monotonic()
+    result = gemini_app(model_retries=2, fallback_models=(FLASH_LITE,)).ask(APPLES.format(n=10))
+    elapsed = time.monotonic() - started
+
+    assert result.error is None
+    assert models_asked(stub)[:2] == ["gemini-2.5-flash", "gemini-2.5-flash-lite"]
+    assert elapsed < 10.0  # no 20 s capped wait
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 
