@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -838,7 +839,12 @@ async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[s
     }
     value = interrupt(payload)
     outcome, result = interpret_review(value, plan, settings.max_parts)
-    update: dict[str, Any] = {"review_outcome": outcome, "review_problem": ""}
+    # The time a person took to answer is not the request's: the time budget restarts.
+    update: dict[str, Any] = {
+        "review_outcome": outcome,
+        "review_problem": "",
+        "started_at": time.time(),
+    }
     detail: dict[str, Any] = {"outcome": outcome}
     if outcome in {"feedback", "invalid", "edited"}:
         rounds += 1

@@ -480,3 +480,18 @@ async def test_context_from_a_multi_step_plan_reaches_the_writer_and_critic() ->
         assert (
             "<earlier_results>\n12 * 7 = 84\n</earlier_results>" in model.calls_for(role)[0].prompt
         )
+
+
+def test_time_spent_reviewing_does_not_count_against_the_budget(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    import time
+
+    model = review_model()
+    app = make_app(model, review=True, max_seconds=2.0)
+    paused = app.ask(STORY_REQUEST, thread_id="slow-reviewer")
+    assert paused.interrupt is not None
+    time.sleep(2.5)  # the person takes longer than the whole request may
+    done = app.resume("slow-reviewer", True)
+    assert done.error is None, done.error
+    assert PART_3 in done.answer
