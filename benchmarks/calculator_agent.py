@@ -4,7 +4,7 @@ The agent's cost is dominated by model calls, so the model here is a
 :class:`~crossroads.testing.ScriptedChatModel` with a fixed ``LATENCY`` per call (no network);
 what is measured is how many calls each path makes and what the graph adds around them.
 
-* **fast path vs extraction**: ``"12*7"`` (computed directly, phrase only) against
+* **fast path vs extraction**: ``"12*7"`` (computed directly, answered without a model call) against
   ``"what is twelve times seven"`` (extract, evaluate, phrase). Ratio: fast / extraction.
 * **votes=3 vs votes=1**: the three samples are requested concurrently, so the wall time
   should stay near one call's. Ratio: votes=3 / votes=1.
