@@ -14,6 +14,7 @@ traceback: configuration errors, bad questions, missing files.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 import uuid
@@ -382,6 +383,9 @@ def chat(
     offline: OfflineOption = False,
 ) -> None:
     """Chat in the terminal: streamed answers, route badges, sources, slash commands."""
+    # Ctrl-C must cancel an answer even when the chat was started from a process that ignores
+    # SIGINT (a background job of a non-interactive shell): Python then installs no handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with user_errors():
         session = ChatSession(model, thread, offline)
     try:
