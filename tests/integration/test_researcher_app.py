@@ -25,7 +25,7 @@ from crossroads.search import make_search
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.retrievers import build_index
 from tests.stubs.tavily_stub import DEFAULT_API_KEY, TavilyStub
-from tests.stubs.wikipedia_stub import WikipediaStub
+from tests.stubs.wikipedia_stub import WikipediaStub, wiki_url
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ ROUTE_FACT = {"route": "fact", "reason": "a question about the world"}
 PYRAMIDS_QUESTION = (
     "gee, I'm wondering whether they make those pyramids that are in like Egypt or something"
 )
-PYRAMIDS_URL = "https://en.wikipedia.org/wiki/Egyptian_pyramids"
+PYRAMIDS_URL = wiki_url("Egyptian pyramids")
 
 
 @pytest.fixture

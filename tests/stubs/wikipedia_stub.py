@@ -34,7 +34,8 @@ DISAMBIGUATIONS: dict[str, tuple[str, ...]] = {"Curie": ("Marie Curie", "Curie (
 _DISAMBIGUATION_PAGEID = 5000
 
 
-def _wiki_url(title: str) -> str:
+def wiki_url(title: str) -> str:
+    """The article address the stub reports for ``title``, shaped like the real API's."""
     return "https://en.wikipedia.org/wiki/" + title.replace(" ", "_")
 
 
@@ -126,9 +127,9 @@ class WikipediaStub(StubServer):
             "touched": "2024-01-01T00:00:00Z",
             "lastrevid": pageid * 10,
             "length": 1000,
-            "fullurl": _wiki_url(title),
-            "editurl": _wiki_url(title) + "?action=edit",
-            "canonicalurl": _wiki_url(title),
+            "fullurl": wiki_url(title),
+            "editurl": wiki_url(title) + "?action=edit",
+            "canonicalurl": wiki_url(title),
         }
 
     @staticmethod

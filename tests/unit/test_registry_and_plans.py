@@ -17,6 +17,7 @@ from crossroads.registry import AgentSpec, registered_agents, unregister_agent
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.retrievers import Passage
 from tests.helpers import echo_agent_graph
+from tests.stubs.wikipedia_stub import wiki_url
 
 MakeApp = Callable[..., Crossroads]
 
@@ -30,7 +31,7 @@ UNITS = AgentSpec(
 FRANCE = Passage(
     title="Demographics of France",
     text="France had a population of 68,400,000 people on 1 January 2024.",
-    source="https://en.wikipedia.org/wiki/Demographics_of_France",
+    source=wiki_url("Demographics of France"),
     score=1.0,
     backend="fake",
 )

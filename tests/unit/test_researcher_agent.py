@@ -35,6 +35,7 @@ from crossroads.tools.retrievers import (
     RetrievalError,
     build_index,
 )
+from tests.stubs.wikipedia_stub import wiki_url
 
 PYRAMIDS_QUESTION = (
     "gee, I'm wondering whether they make those pyramids that are in like Egypt or something"
@@ -45,14 +46,14 @@ PYRAMIDS = Passage(
         "The Egyptian pyramids are ancient masonry structures located in Egypt. Most were "
         "built as tombs for the pharaohs."
     ),
-    source="https://en.wikipedia.org/wiki/Egyptian_pyramids",
+    source=wiki_url("Egyptian pyramids"),
     score=1.0,
     backend="fake",
 )
 GIZA = Passage(
     title="Great Pyramid of Giza",
     text="The Great Pyramid of Giza is the largest Egyptian pyramid, built for Khufu.",
-    source="https://en.wikipedia.org/wiki/Great_Pyramid_of_Giza",
+    source=wiki_url("Great Pyramid of Giza"),
     score=0.5,
     backend="fake",
 )
@@ -60,7 +61,7 @@ ATLANTIS = "hey, I wonder where Atlantis was?"  # filler words: the model rewrit
 PARIS = Passage(
     title="Paris",
     text="Paris is the capital and largest city of France, on the river Seine.",
-    source="https://en.wikipedia.org/wiki/Paris",
+    source=wiki_url("Paris"),
     score=0.3,
     backend="fake",
 )
