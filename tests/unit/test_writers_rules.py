@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossroads.agents.writers import (
+from crossroads.agents.writer_rules import (
     BibleUpdate,
     PartPlan,
     RequestShape,
