@@ -166,13 +166,15 @@ def resolve_model(
 
 
 def check_models(settings: Settings, roles: tuple[str, ...]) -> None:
-    """Resolve each role's first model now, so configuration errors surface before a run.
+    """Resolve every model of each role now (fallbacks too), so a bad name, a missing key or
+    package surfaces before a run rather than in the middle of one.
 
     Raises:
-        ConfigurationError: a role has no model, or its model cannot be created.
+        ConfigurationError: a role has no model, or one of its models cannot be created.
     """
     for role in roles:
         chain = settings.models_for(role)
         if not chain:
             raise ConfigurationError(NO_MODEL.format(role=role))
-        resolve_model(chain[0], temperature=settings.temperature_for(role), settings=settings)
+        for spec in chain:
+            resolve_model(spec, temperature=settings.temperature_for(role), settings=settings)

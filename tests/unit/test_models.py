@@ -64,3 +64,11 @@ def test_resolved_models_are_cached() -> None:
 def test_check_models_reports_a_role_without_model() -> None:
     with pytest.raises(ConfigurationError, match="no chat model is configured for the router"):
         check_models(Settings(), ("router",))
+
+
+def test_check_models_also_checks_the_fallbacks() -> None:
+    settings = Settings(
+        model=ScriptedChatModel(default="hi"), fallback_models=("openai:gpt-4.1-mini",)
+    )
+    with pytest.raises(ConfigurationError, match="pip install langchain-openai"):
+        check_models(settings, ("router",))
