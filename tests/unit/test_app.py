@@ -231,3 +231,10 @@ def test_an_app_nobody_closed_exits_quietly(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "4" in proc.stdout
     assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr
+
+
+def test_graphs_exports_uncompiled_builders() -> None:
+    from crossroads import graphs
+
+    for name in graphs.__all__:
+        assert isinstance(getattr(graphs, name)(), StateGraph), name

@@ -62,3 +62,23 @@ def test_the_rules_would_catch_a_violation(tmp_path: Path) -> None:
     sample = tmp_path / "bad.py"
     sample.write_text("import os\nfrom crossroads.graphs.app import build_app_graph\nos.environ\n")
     assert "crossroads.graphs.app" in list(imported_modules(sample))
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["crossroads.agents.calculator", "crossroads.agents.writers", "crossroads.graphs.state"],
+)
+def test_each_module_imports_first_without_a_cycle(module: str) -> None:
+    """A fresh interpreter importing this module first (agents import graphs.state, and the
+    graphs package must not import the agents back while they load)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
