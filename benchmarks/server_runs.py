@@ -25,14 +25,9 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,10 +38,12 @@ from langgraph_sdk import get_client
 from crossroads import Crossroads
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the dev-server launcher lives with the tests
+
+from tests.stubs.langgraph_dev import langgraph_dev  # noqa: E402
+
 OUTPUT = ROOT / "benchmarks" / "out" / "server_runs.json"
-LANGGRAPH_CLI = Path(sys.executable).with_name("langgraph")
 STARTUP_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
 RUN_TIMEOUT_S = 300.0
 WARMUP_RUNS = 3
 DEFAULT_RUNS = 200
@@ -59,76 +56,13 @@ def question(index: int) -> str:
     return f"What is {index % 90 + 5}% of {240 + index}?"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _is_up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/ok", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextmanager
 def dev_server(jobs: int) -> Iterator[str]:
     """Run ``langgraph dev`` offline on loopback; yield its URL; stop it by PID."""
     workdir = Path(tempfile.mkdtemp(prefix="crossroads-bench-"))
-    env = dict(os.environ)
-    for name in ("GOOGLE_API_KEY", "TAVILY_API_KEY", "CROSSROADS_MODEL", "LANGSMITH_API_KEY"):
-        env.pop(name, None)
-    env.update(
-        LANGGRAPH_CLI_NO_ANALYTICS="1",
-        LANGGRAPH_NO_VERSION_CHECK="true",
-        LANGSMITH_TRACING="false",
-        CROSSROADS_OFFLINE="1",
-        CROSSROADS_HOME=str(workdir / "home"),
-    )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(LANGGRAPH_CLI),
-                "dev",
-                "--config",
-                str(ROOT / "langgraph.json"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-browser",
-                "--no-reload",
-                "--n-jobs-per-worker",
-                str(jobs),
-                "--server-log-level",
-                "WARNING",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _is_up(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-3000:]
-                raise SystemExit(f"langgraph dev did not come up; its log ends:\n{tail}")
-            time.sleep(0.25)
+    extra = ["--n-jobs-per-worker", str(jobs), "--server-log-level", "WARNING"]
+    with langgraph_dev(workdir, startup_timeout=STARTUP_TIMEOUT_S, extra_args=extra) as url:
         yield url
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT_S)
 
 
 def _check(result: Any) -> None:

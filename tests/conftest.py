@@ -15,22 +15,10 @@ import pytest
 
 from crossroads import Crossroads
 from crossroads.testing import ScriptedChatModel
+from tests.stubs.langgraph_dev import SCRUBBED_ENV
 
-ENV_VARS = (
-    "CROSSROADS_MODEL",
-    "CROSSROADS_OFFLINE",
-    "CROSSROADS_BASE_URL",
-    "CROSSROADS_MODEL_KWARGS",
-    "CROSSROADS_SEARCH",
-    "CROSSROADS_ZIM",
-    "CROSSROADS_CHECKPOINT_URL",
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "TAVILY_API_KEY",
-    "OPENAI_API_KEY",
-    "LANGSMITH_TRACING",
-    "LANGCHAIN_TRACING_V2",
-)
+ENV_VARS = (*SCRUBBED_ENV, "CROSSROADS_OFFLINE", "LANGSMITH_TRACING")
+"""Variables that change what Crossroads does: cleared for every test."""
 
 
 @pytest.fixture(autouse=True)

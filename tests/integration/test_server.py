@@ -10,17 +10,8 @@ checks and tracing off, in a temporary working directory, and stop it by its PID
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,29 +23,11 @@ from typing_extensions import TypedDict
 from crossroads.errors import ConfigurationError
 from crossroads.graphs.server import SERVER_ONLY, ServerContext, serve, settings_for_run
 from crossroads.settings import Settings
+from tests.stubs.langgraph_dev import LANGGRAPH_CLI, DevServerError, langgraph_dev
 
-ROOT = Path(__file__).resolve().parents[2]
-LANGGRAPH_CLI = Path(sys.executable).with_name("langgraph")
 STARTUP_TIMEOUT_S = 90.0
-STOP_TIMEOUT_S = 15.0
 RUN_TIMEOUT_S = 60.0
 APP_GRAPHS = {"crossroads", "calculator", "researcher", "writers"}
-
-# Variables a developer's shell may hold that would change what the server does.
-SCRUBBED_ENV = (
-    "CROSSROADS_MODEL",
-    "CROSSROADS_BASE_URL",
-    "CROSSROADS_MODEL_KWARGS",
-    "CROSSROADS_SEARCH",
-    "CROSSROADS_ZIM",
-    "CROSSROADS_CHECKPOINT_URL",
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "TAVILY_API_KEY",
-    "OPENAI_API_KEY",
-    "LANGSMITH_API_KEY",
-    "LANGCHAIN_TRACING_V2",
-)
 
 
 # -- settings on a server, in process -------------------------------------------------
@@ -152,85 +125,18 @@ def test_served_graphs_bound_their_runs() -> None:
 # -- a real `langgraph dev` -----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _is_up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/ok", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT_S)
-
-
 @pytest.fixture(scope="module")
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``langgraph dev`` on 127.0.0.1, offline; yields its URL, then stops it by PID."""
     if not LANGGRAPH_CLI.exists():
         pytest.fail(f"{LANGGRAPH_CLI} is missing: pip install 'crossroads[server]'")
-    workdir = tmp_path_factory.mktemp("langgraph-dev")
-    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
-    env.update(
-        LANGGRAPH_CLI_NO_ANALYTICS="1",
-        LANGGRAPH_NO_VERSION_CHECK="true",
-        LANGSMITH_TRACING="false",
-        CROSSROADS_OFFLINE="1",
-        CROSSROADS_HOME=str(workdir / "crossroads-home"),
-    )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(LANGGRAPH_CLI),
-                "dev",
-                "--config",
-                str(ROOT / "langgraph.json"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-browser",
-                "--no-reload",
-            ],
-            cwd=workdir,  # the in-memory runtime saves its state under ./.langgraph_api
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _is_up(url):
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited with {process.returncode}:\n{_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"langgraph dev not up after {STARTUP_TIMEOUT_S}s:\n{_tail(log_path)}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        _stop(process)
+        with langgraph_dev(
+            tmp_path_factory.mktemp("langgraph-dev"), startup_timeout=STARTUP_TIMEOUT_S
+        ) as url:
+            yield url
+    except DevServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.mark.integration
