@@ -25,6 +25,7 @@ import asyncio
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -278,14 +279,26 @@ EXAMPLE_MATCH_MIN = 0.5
 """Share of a question's content words found in an agent's examples and description for
 the offline router to pick that agent."""
 
+
 _TOKEN = re.compile(r"[^\W_]+(?:\.\d+)?", re.UNICODE)
 
 
-def _content_words(text: str) -> set[str]:
+def _content_words(text: str) -> frozenset[str]:
+    """Words that carry the topic, numbers left out ("26 miles" matches "3 miles").
+
+    scikit-learn's English stop words (not the search index's shorter list): "how many" is
+    in every word problem, so it must not count as a match for a unit converter.
+    """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     words = {word.casefold() for word in _TOKEN.findall(text)}
-    return {w for w in words if w not in ENGLISH_STOP_WORDS and not w[0].isdigit()}
+    return frozenset(w for w in words if w not in ENGLISH_STOP_WORDS and not w[0].isdigit())
+
+
+@lru_cache(maxsize=256)
+def _vocabulary(text: str) -> frozenset[str]:
+    """An agent's words, computed once per description and examples."""
+    return _content_words(text)
 
 
 def match_examples(question: str, specs: Sequence[AgentSpec]) -> tuple[AgentSpec, float] | None:
@@ -299,7 +312,7 @@ def match_examples(question: str, specs: Sequence[AgentSpec]) -> tuple[AgentSpec
         return None
     best: tuple[AgentSpec, float] | None = None
     for spec in specs:
-        vocabulary = _content_words(" ".join([spec.description, *spec.examples]))
+        vocabulary = _vocabulary(" ".join([spec.description, *spec.examples]))
         overlap = len(words & vocabulary) / len(words)
         if overlap >= EXAMPLE_MATCH_MIN and (best is None or overlap > best[1]):
             best = (spec, overlap)

@@ -228,3 +228,11 @@ def test_offline_a_registered_agent_is_reached_through_its_examples(make_app: Ma
     assert app.ask("What is 15% of 240?").route == "math"
     poem = app.ask("write a poem about miles davis")  # one shared word is not enough
     assert poem.route == "none"
+
+
+def test_offline_example_matching_ignores_common_question_words(make_app: MakeApp) -> None:
+    from examples.unit_converter import UNITS_AGENT
+
+    app = make_app(offline=True, agents=[*BUILTIN_AGENTS, UNITS_AGENT], router_threshold=None)
+    # "how many" is in the units examples too; it must not pull a word problem there
+    assert app.route("I had 10 apples and ate 4. How many apples are left?").route == "math"
