@@ -216,6 +216,12 @@ class Crossroads:
                 )
             return self._portal
 
+    async def _astart(self) -> BlockingPortal:
+        """:meth:`_start` from a caller's event loop (starting the loop thread blocks)."""
+        if self._portal is not None:
+            return self._portal
+        return await asyncio.to_thread(self._start)
+
     async def _open(self) -> CompiledStateGraph[Any, Any, Any, Any]:
         self._loop_thread = threading.current_thread()
         self._stack = AsyncExitStack()
@@ -327,7 +333,7 @@ class Crossroads:
     async def aask(self, question: str | bytes, thread_id: str | None = None) -> Result:
         """Async :meth:`ask`; safe to run many at once."""
         text = clean_question(question)
-        portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
+        portal = await self._astart()
         future = portal.start_task_soon(self._arun, {"question": text}, thread_id or _new_thread())
         return await asyncio.wrap_future(future)
 
@@ -338,7 +344,7 @@ class Crossroads:
 
     async def aresume(self, thread_id: str, value: Any = True) -> Result:
         """Async :meth:`resume`."""
-        portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
+        portal = await self._astart()
         return await asyncio.wrap_future(
             portal.start_task_soon(self._arun, Command(resume=value), thread_id)
         )
@@ -464,7 +470,7 @@ class Crossroads:
     ) -> AsyncIterator[StreamEvent]:
         """Async :meth:`stream`."""
         text = clean_question(question)
-        portal = await asyncio.to_thread(self._start) if self._portal is None else self._portal
+        portal = await self._astart()
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Any] = asyncio.Queue()
 
