@@ -17,7 +17,6 @@ Async savers hold an event loop; they are opened on the loop that runs the graph
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,9 +70,11 @@ async def open_checkpointer(
         return InMemorySaver()
     text = str(spec)
     if text.startswith(("postgresql://", "postgres://")):
-        if importlib.util.find_spec("langgraph.checkpoint.postgres") is None:
-            raise ConfigurationError(NEEDS_POSTGRES)
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        try:
+            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+            from psycopg_pool import AsyncConnectionPool  # noqa: F401  (checked here, used below)
+        except ImportError:
+            raise ConfigurationError(NEEDS_POSTGRES) from None
 
         try:
             pool = await _open_postgres_pool(text, stack)

@@ -113,7 +113,7 @@ ROW_BAD_ANSWER = (
 )
 ROW_BAD_EXPRESSION = "{path} line {line}: 'expression' must be a string"
 ROW_EXAMPLE = '{"question": "What is 2 + 2?", "expected_route": "math", "expected_answer": "4"}'
-PLOT_NEEDS_MATPLOTLIB = "--plot needs matplotlib: pip install matplotlib"
+PLOT_NEEDS_MATPLOTLIB = "--plot needs matplotlib: pip install 'crossroads[plot]'"
 
 
 # -- suites ---------------------------------------------------------------------------------

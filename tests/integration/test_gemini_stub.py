@@ -1,25 +1,20 @@
 """The real ``ChatGoogleGenerativeAI`` client against the Gemini stub.
 
 Two purposes: prove the stub speaks the wire protocol well enough for the real client
-(text, streaming, tool calls, structured output, usage, model name), and pin down
-what the client raises for each fault and how its own retries behave, because
-Crossroads' retry logic (``crossroads.transient``) is built on those facts:
+(text, streaming, tool calls, structured output, usage, model name), and check what
+Crossroads needs from each fault, whatever exception class or URL a given google-genai
+release uses: a 429 and its retry hint are read (``retry_after_seconds``), a hang ends
+within the client timeout, drops and 5xx are transient (``is_transient``), malformed
+JSON and unscripted requests are not, and ``max_retries=0`` means one request.
 
-* 429 -> ``GoogleRateLimitError`` (cause: ``google.genai.errors.ClientError``, code 429);
-* 5xx -> ``GoogleAPIError`` (itself a ``google.genai.errors.ServerError``);
-* hang past ``timeout=`` -> ``httpx.ReadTimeout`` (sync) / builtin ``TimeoutError`` (async);
-* dropped connection -> ``httpx.RemoteProtocolError`` (sync) /
-  ``aiohttp.ServerDisconnectedError`` (async: google-genai uses aiohttp when installed);
-* malformed JSON -> ``json.JSONDecodeError`` (invoke) /
-  ``google.genai.errors.UnknownApiResponseError`` (stream);
-* ``max_retries=N`` means N attempts in all (0 and 1 both mean a single request); the
-  SDK retries 408/429/5xx and httpx timeouts, not dropped connections, on its own
-  1 s, 2 s, 4 s... schedule, ignoring the server's Retry-After / RetryInfo.
+Which exception classes and URL paths the locked release uses, and how the SDK's own
+retries behave, are pinned separately in ``tests/contract/test_google_genai.py``
+(marker ``contract``): an upgrade that changes them fails there, by name, instead of
+breaking these tests.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -28,16 +23,13 @@ from functools import reduce
 from operator import add
 from typing import Any, Literal
 
-import aiohttp
 import httpx
 import pytest
-from google.genai import errors as genai_errors
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_google_genai import ChatGoogleGenerativeAI
-from langchain_google_genai.chat_models import GoogleAPIError, GoogleRateLimitError
 from pydantic import BaseModel
 
-from crossroads.transient import is_transient, retry_after_seconds
+from crossroads.transient import http_status, is_transient, retry_after_seconds
 from tests.stubs.gemini_stub import (
     ERROR_UNSCRIPTED,
     DropConnection,
@@ -57,6 +49,7 @@ pytestmark = pytest.mark.integration
 
 MODEL = "gemini-2.5-flash"
 CLIENT_TIMEOUT_S = 0.5
+API_VERSIONS = ("v1beta", "v1")  # google-genai 1.x/2.x call v1beta, 3.6 calls v1
 # Generous upper bound for "fails fast" checks: ten times the client timeout.
 FAIL_FAST_BOUND_S = 5.0
 
@@ -77,6 +70,19 @@ def add_numbers(a: int, b: int) -> int:
 def stub() -> Iterator[GeminiStub]:
     with GeminiStub() as running:
         yield running
+
+
+def statuses(exc: BaseException | None) -> set[int]:
+    """HTTP statuses anywhere in an exception's cause chain (wrappers differ by release)."""
+    found: set[int] = set()
+    for _ in range(10):
+        if exc is None:
+            break
+        status = http_status(exc)
+        if status is not None:
+            found.add(status)
+        exc = exc.__cause__ or exc.__context__
+    return found
 
 
 def make_model(stub: GeminiStub, **overrides: Any) -> ChatGoogleGenerativeAI:
@@ -120,7 +126,9 @@ def test_invoke_returns_text_usage_and_model_name(stub: GeminiStub) -> None:
     assert reply.response_metadata["finish_reason"] == "STOP"
 
     (request,) = stub.requests
-    assert request.path == f"/v1beta/models/{MODEL}:generateContent"
+    version, path = request.path.lstrip("/").split("/", 1)
+    assert version in API_VERSIONS
+    assert path == f"models/{MODEL}:generateContent"
     assert request.model == MODEL
     assert not request.stream
     assert request.headers["x-goog-api-key"] == "test"
@@ -239,10 +247,10 @@ def test_default_answers_when_queue_is_empty() -> None:
 
 
 def test_unscripted_request_fails_loudly_and_is_not_transient(stub: GeminiStub) -> None:
-    with pytest.raises(GoogleAPIError) as raised:
+    with pytest.raises(Exception) as raised:
         make_model(stub).invoke("nobody scripted this")
 
-    assert raised.value.code == 501
+    assert 501 in statuses(raised.value)
     assert ERROR_UNSCRIPTED in str(raised.value)
     assert not is_transient(raised.value)
 
@@ -252,7 +260,7 @@ def test_a_failing_responder_fails_the_call_with_its_message(stub: GeminiStub) -
         raise LookupError("no rule for this prompt")
 
     stub.responder = broken
-    with pytest.raises(GoogleAPIError) as raised:
+    with pytest.raises(Exception) as raised:
         make_model(stub).invoke("anything")
 
     assert "no rule for this prompt" in str(raised.value)
@@ -263,11 +271,24 @@ def test_server_failure_accepts_only_5xx() -> None:
         ServerFailure(429)
 
 
-def test_unknown_paths_and_non_sse_streams_are_rejected(stub: GeminiStub) -> None:
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_both_api_versions_are_served(stub: GeminiStub, version: str) -> None:
+    stub.enqueue(TextReply("served"))
     with httpx.Client(base_url=stub.base_url, timeout=2.0) as client:
-        assert client.post("/v1beta/models/m:countTokens", json={}).status_code == 404
-        assert client.post("/v1beta/models/m:streamGenerateContent", json={}).status_code == 400
-        not_json = client.post("/v1beta/models/m:generateContent", content=b"not json")
+        reply = client.post(
+            f"/{version}/models/{MODEL}:generateContent",
+            json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+        )
+    assert reply.status_code == 200
+    assert reply.json()["candidates"][0]["content"]["parts"][0]["text"] == "served"
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_unknown_paths_and_non_sse_streams_are_rejected(stub: GeminiStub, version: str) -> None:
+    with httpx.Client(base_url=stub.base_url, timeout=2.0) as client:
+        assert client.post(f"/{version}/models/m:countTokens", json={}).status_code == 404
+        assert client.post(f"/{version}/models/m:streamGenerateContent", json={}).status_code == 400
+        not_json = client.post(f"/{version}/models/m:generateContent", content=b"not json")
         assert not_json.status_code == 400
     assert stub.request_count == 3  # rejected requests are still recorded
 
@@ -292,159 +313,83 @@ def test_hang_does_not_hold_up_shutdown() -> None:
 # --------------------------------------------------------------------------- faults
 
 
-FAULTS: list[tuple[str, StubAction, type[BaseException], bool]] = [
-    ("rate-limit", RateLimited(), GoogleRateLimitError, True),
-    ("server-503", ServerFailure(503), GoogleAPIError, True),
-    ("server-500", ServerFailure(500), GoogleAPIError, True),
-    ("hang", Hang(seconds=30), httpx.ReadTimeout, True),
-    ("drop", DropConnection(), httpx.RemoteProtocolError, True),
-    ("malformed-json", MalformedJson(), json.JSONDecodeError, False),
+FAULTS: list[tuple[str, StubAction, bool]] = [
+    # (name, what the stub does, whether Crossroads must treat it as transient)
+    ("rate-limit", RateLimited(), True),
+    ("server-503", ServerFailure(503), True),
+    ("server-500", ServerFailure(500), True),
+    ("hang", Hang(seconds=30), True),
+    ("drop", DropConnection(), True),
+    ("malformed-json", MalformedJson(), False),
 ]
+FAULT_PARAMS = [pytest.param(action, transient, id=name) for name, action, transient in FAULTS]
 
 
-@pytest.mark.parametrize(
-    ("action", "expected", "transient"),
-    [
-        pytest.param(action, expected, transient, id=name)
-        for name, action, expected, transient in FAULTS
-    ],
-)
-def test_fault_raises_the_documented_type_after_one_request(
-    stub: GeminiStub, action: StubAction, expected: type[BaseException], transient: bool
+@pytest.mark.parametrize(("action", "transient"), FAULT_PARAMS)
+def test_fault_fails_fast_after_one_request_and_is_classified(
+    stub: GeminiStub, action: StubAction, transient: bool
 ) -> None:
     stub.enqueue(action)
     started = time.monotonic()
 
-    with pytest.raises(expected) as raised:
+    with pytest.raises(Exception) as raised:
         make_model(stub).invoke("hello")
 
-    assert time.monotonic() - started < FAIL_FAST_BOUND_S
+    assert time.monotonic() - started < FAIL_FAST_BOUND_S  # a hang is bounded by the timeout
     assert stub.request_count == 1  # max_retries=0: exactly one HTTP request
     assert is_transient(raised.value) is transient
 
 
-@pytest.mark.parametrize(
-    ("action", "expected"),
-    [
-        pytest.param(RateLimited(), GoogleRateLimitError, id="rate-limit"),
-        pytest.param(ServerFailure(503), GoogleAPIError, id="server-503"),
-        pytest.param(Hang(seconds=30), httpx.ReadTimeout, id="hang"),
-        pytest.param(DropConnection(), httpx.RemoteProtocolError, id="drop"),
-        pytest.param(MalformedJson(), genai_errors.UnknownApiResponseError, id="malformed-json"),
-    ],
-)
-def test_fault_while_streaming(
-    stub: GeminiStub, action: StubAction, expected: type[BaseException]
-) -> None:
+@pytest.mark.parametrize(("action", "transient"), FAULT_PARAMS)
+def test_fault_while_streaming(stub: GeminiStub, action: StubAction, transient: bool) -> None:
     stub.enqueue(action)
+    started = time.monotonic()
 
-    with pytest.raises(expected):
+    with pytest.raises(Exception) as raised:
         list(make_model(stub).stream("hello"))
 
+    assert time.monotonic() - started < FAIL_FAST_BOUND_S
     assert stub.request_count == 1
+    if not isinstance(action, MalformedJson):  # a broken SSE event may read as either
+        assert is_transient(raised.value) is transient
 
 
-@pytest.mark.parametrize(
-    ("action", "expected"),
-    [
-        pytest.param(RateLimited(), GoogleRateLimitError, id="rate-limit"),
-        pytest.param(ServerFailure(503), GoogleAPIError, id="server-503"),
-        pytest.param(Hang(seconds=30), TimeoutError, id="hang"),
-        pytest.param(DropConnection(), aiohttp.ServerDisconnectedError, id="drop"),
-        pytest.param(MalformedJson(), json.JSONDecodeError, id="malformed-json"),
-    ],
-)
+@pytest.mark.parametrize(("action", "transient"), FAULT_PARAMS)
 async def test_fault_with_async_client(
     stub: GeminiStub,
     async_model: ChatGoogleGenerativeAI,
     action: StubAction,
-    expected: type[BaseException],
+    transient: bool,
 ) -> None:
     stub.enqueue(action)
     started = time.monotonic()
 
-    with pytest.raises(expected) as raised:
+    with pytest.raises(Exception) as raised:
         await async_model.ainvoke("hello")
 
     assert time.monotonic() - started < FAIL_FAST_BOUND_S
     assert stub.request_count == 1
-    assert is_transient(raised.value) is not isinstance(action, MalformedJson)
+    assert is_transient(raised.value) is transient
 
 
-def test_rate_limit_carries_retry_info_and_retry_after_through_the_wrapper(
-    stub: GeminiStub,
-) -> None:
+def test_rate_limit_hints_are_read_through_the_wrapper(stub: GeminiStub) -> None:
     stub.enqueue(
         RateLimited(retry_delay="12s", retry_after_header="3"),
         RateLimited(retry_delay="1.5s", retry_after_header=None),
     )
     model = make_model(stub)
 
-    with pytest.raises(GoogleRateLimitError) as first:
+    with pytest.raises(Exception) as first:
         model.invoke("hello")
-    with pytest.raises(GoogleRateLimitError) as second:
+    with pytest.raises(Exception) as second:
         model.invoke("hello")
 
-    cause = first.value.__cause__
-    assert isinstance(cause, genai_errors.ClientError)
-    assert cause.code == 429
-    assert cause.status == "RESOURCE_EXHAUSTED"
+    assert 429 in statuses(first.value)
     assert retry_after_seconds(first.value) == pytest.approx(12.0)  # the longer hint wins
     assert retry_after_seconds(second.value) == pytest.approx(1.5)  # RetryInfo alone
 
 
 # --------------------------------------------------------------------------- client retries
-
-
-def test_client_default_is_six_attempts() -> None:
-    # Crossroads must pass max_retries explicitly, or the SDK retries under our own loop.
-    model = ChatGoogleGenerativeAI(model=MODEL, google_api_key="test")
-    assert model.max_retries == 6
-
-
-@pytest.mark.parametrize(("max_retries", "attempts"), [(0, 1), (1, 1), (2, 2)])
-def test_max_retries_counts_attempts_not_retries(
-    stub: GeminiStub, max_retries: int, attempts: int
-) -> None:
-    stub.default = ServerFailure(503)
-
-    with pytest.raises(GoogleAPIError):
-        make_model(stub, max_retries=max_retries).invoke("hello")
-
-    assert stub.request_count == attempts
-
-
-def test_client_retries_a_503_by_itself_when_allowed(stub: GeminiStub) -> None:
-    stub.enqueue(ServerFailure(503), TextReply("recovered"))
-
-    reply = make_model(stub, max_retries=2).invoke("hello")
-
-    assert reply.content == "recovered"
-    assert stub.request_count == 2
-
-
-def test_client_retries_timeouts_but_not_dropped_connections(stub: GeminiStub) -> None:
-    stub.enqueue(Hang(seconds=30), TextReply("after timeout"))
-    assert make_model(stub, max_retries=2).invoke("a").content == "after timeout"
-    assert stub.request_count == 2
-
-    stub.clear()
-    stub.enqueue(DropConnection(), TextReply("never reached"))
-    with pytest.raises(httpx.RemoteProtocolError):
-        make_model(stub, max_retries=2).invoke("b")
-    assert stub.request_count == 1
-
-
-def test_client_retry_ignores_the_servers_retry_hint(stub: GeminiStub) -> None:
-    # The server says "retry now" (0 s) yet the SDK waits its own first backoff step
-    # (initial 1 s plus up to 1 s jitter). A lower bound only: it proves the hint is
-    # ignored, so Crossroads has to read retry hints itself with SDK retries off.
-    stub.enqueue(RateLimited(retry_delay="0s", retry_after_header="0"), TextReply("ok"))
-
-    make_model(stub, max_retries=2).invoke("hello")
-
-    first, second = stub.requests
-    assert second.received_at - first.received_at >= 0.9
 
 
 def test_each_call_is_one_request_with_retries_off(stub: GeminiStub) -> None:

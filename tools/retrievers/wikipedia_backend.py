@@ -17,8 +17,9 @@ call's overall deadline), sets our User-Agent and raises on HTTP errors. Outside
 calls ``requests.get`` exactly as the package asked, so other users of ``wikipedia`` see no
 change. ``API_URL``, ``set_lang`` and the rate-limit globals are never touched, and the cached
 ``search`` is bypassed (``search.__wrapped__``) because its cache key ignores the endpoint.
-One warnings filter is added: the package parses disambiguation pages without naming a parser,
-so bs4's ``GuessedAtParserWarning`` from module ``wikipedia.wikipedia`` is ignored.
+The package parses disambiguation pages without naming a parser; its module's ``BeautifulSoup``
+is replaced by one that names ``html.parser``, so it neither warns nor depends on what else is
+installed.
 
 The deadline is checked before each request and caps each request's socket timeout; a server
 that trickles bytes slower than the read timeout but never pauses that long could still stretch
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 import requests
 import wikipedia
 import wikipedia.wikipedia as wikipedia_module
-from bs4 import GuessedAtParserWarning
+from bs4 import BeautifulSoup
 
 from crossroads.tools.retrievers.base import (
     BackendUnavailable,
@@ -113,9 +113,10 @@ class _TimeoutInjectingRequests:
 
 _install_lock = threading.Lock()
 
-# The package parses disambiguation pages with BeautifulSoup(html) and no parser name, which
-# warns on every disambiguation. The filter is narrow: that warning, from that module only.
-warnings.filterwarnings("ignore", category=GuessedAtParserWarning, module=r"wikipedia\.wikipedia")
+# The package parses disambiguation pages with ``BeautifulSoup(html)`` and no parser name, which
+# warns (GuessedAtParserWarning) and may pick a different parser on another machine. Its module
+# gets a BeautifulSoup that names the standard library's parser instead.
+_NAMED_PARSER_SOUP = partial(BeautifulSoup, features="html.parser")
 
 
 def _install_requests_stand_in() -> None:
@@ -123,6 +124,7 @@ def _install_requests_stand_in() -> None:
     with _install_lock:
         if not isinstance(wikipedia_module.requests, _TimeoutInjectingRequests):
             wikipedia_module.requests = _TimeoutInjectingRequests()
+        wikipedia_module.BeautifulSoup = _NAMED_PARSER_SOUP
 
 
 def default_api_url(lang: str) -> str:
