@@ -7,6 +7,7 @@ home. Sockets are disabled except loopback (pytest-socket, configured in pyproje
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,26 @@ from tests.stubs.langgraph_dev import SCRUBBED_ENV
 
 ENV_VARS = (*SCRUBBED_ENV, "CROSSROADS_OFFLINE", "LANGSMITH_TRACING")
 """Variables that change what Crossroads does: cleared for every test."""
+
+REAL_DATA_DIR = Path.home() / ".crossroads"
+"""The developer's own data folder: no test may create or open anything in it."""
+
+
+def _guard_real_data_dir(event: str, args: tuple[Any, ...]) -> None:
+    """Audit hook: refuse any file, folder or SQLite open under the real ``~/.crossroads``.
+
+    The hermetic environment points ``CROSSROADS_HOME`` elsewhere, but code that builds
+    ``Settings()`` by hand (not from the environment) falls back to the default folder; this
+    makes such a path fail the test that took it instead of leaving files in the real home.
+    """
+    if event not in {"open", "sqlite3.connect", "os.mkdir"} or not args:
+        return
+    target = args[0]
+    if isinstance(target, str | Path) and str(target).startswith(str(REAL_DATA_DIR)):
+        raise PermissionError(f"a test touched the real data folder: {event} {target}")
+
+
+sys.addaudithook(_guard_real_data_dir)
 
 
 @pytest.fixture(autouse=True)
