@@ -26,6 +26,8 @@ Environment variables (read only here, nowhere else in the project):
 ``CROSSROADS_CHECKPOINT_URL``  ``postgresql://...`` to keep threads in PostgreSQL
 ``CROSSROADS_AGENTS``          comma-separated modules that register your own agents
                                (imported before the app graph is built)
+``CROSSROADS_SERVER_MODELS``   server only: comma-separated ``provider:model`` names an
+                               assistant or run may choose (besides the server's own)
 =============================  ==========================================================
 """
 
@@ -297,6 +299,17 @@ class Settings:
         if "model" in given and "offline" not in given:
             from_env.pop("offline", None)
         return cls(**{**from_env, **given})
+
+
+def server_models_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The models a server's operator lets clients choose (``CROSSROADS_SERVER_MODELS``).
+
+    The server's own models (``CROSSROADS_MODEL`` or the Gemini default) are always allowed;
+    this lists the others. Empty when the variable is unset.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get("CROSSROADS_SERVER_MODELS") or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _parse_bool(name: str, value: str) -> bool:
