@@ -177,6 +177,16 @@ def index(
         list[Path], typer.Argument(help="Files or folders of .md, .txt, .pdf, .html.")
     ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    max_file_mb: Annotated[
+        float,
+        typer.Option("--max-file-mb", min=0.001, help="Skip files larger than this many MB."),
+    ] = 50.0,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Also index files that symlinks lead to outside PATHS."
+        ),
+    ] = False,
 ) -> None:
     """Index your documents for the researcher (only changed files are re-read)."""
     from crossroads.tools.retrievers import build_index
@@ -184,14 +194,24 @@ def index(
     with user_errors():
         settings = Settings.from_env()
         directory = settings.data_dir / "index"
-        stats = build_index(paths, directory, progress=not quiet)
+        stats = build_index(
+            paths,
+            directory,
+            progress=not quiet,
+            max_file_bytes=int(max_file_mb * 1024 * 1024),
+            follow_symlinks=follow_symlinks,
+        )
     out.print(
         f"indexed {stats.files_indexed} file(s), {stats.files_unchanged} unchanged, "
         f"{stats.files_removed} removed; {stats.chunks} chunks in {stats.seconds:.2f} s "
         f"→ {directory}"
     )
     for path, reason in stats.skipped:
-        err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
+        # A file name need not be UTF-8; show its odd bytes as escapes instead of failing.
+        shown, why = (
+            text.encode("utf-8", "backslashreplace").decode("utf-8") for text in (path, reason)
+        )
+        err.print(f"[yellow]skipped[/] {escape(shown)}: {escape(why)}")
 
 
 # -- chat -----------------------------------------------------------------------------
