@@ -101,8 +101,9 @@ class Settings:
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     """Provider keyword arguments (``base_url``, ``timeout``, ``max_retries``, ...)."""
 
-    google_api_key: str | None = None
-    tavily_api_key: str | None = None
+    # repr=False: a repr of the settings (a log line, a traceback) must not show the keys.
+    google_api_key: str | None = field(default=None, repr=False)
+    tavily_api_key: str | None = field(default=None, repr=False)
 
     offline: bool = False
     """Never call a model: rule-based and retrieval-only answers."""
