@@ -25,12 +25,22 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
+from rich.style import Style
+from rich.text import Text
 
 from crossroads import __version__
 from crossroads.api import Crossroads, Result
 from crossroads.errors import CrossroadsError
 from crossroads.settings import Settings
+from crossroads.terminal import plain_for_terminal
+
+
+def escape(text: str) -> str:
+    """``text`` for rich: control sequences removed (untrusted model and document text
+    must not drive the terminal), then markup escaped."""
+    return escape_markup(plain_for_terminal(text))
+
 
 app = typer.Typer(
     name="crossroads",
@@ -145,10 +155,17 @@ def print_result(result: Result) -> None:
 
 def print_sources(result: Result) -> None:
     for source in result.sources:
-        url = str(source.get("url") or "")
-        title = escape(str(source.get("title") or url))
-        link = f"[link={url}]{title}[/link]" if url.startswith("http") else title
-        out.print(f"  [dim][{source.get('index')}][/] {link} [dim]{escape(url)}[/]")
+        url = plain_for_terminal(str(source.get("url") or ""))
+        title = plain_for_terminal(str(source.get("title") or url))
+        # Text objects, not markup: a URL or title with "[/" in it stays plain text.
+        line = Text("  ")
+        line.append(f"[{source.get('index')}]", style="dim")
+        line.append(" ")
+        is_web = url.startswith(("http://", "https://"))
+        line.append(title, style=Style(link=url) if is_web else "")
+        line.append(" ")
+        line.append(url, style="dim")
+        out.print(line)
 
 
 # -- graph ----------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def _plant(database: Path, command: str) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(300)
 def test_a_crafted_row_does_not_run_code_when_the_thread_is_read(tmp_path: Path) -> None:
     home = tmp_path / "home"
     first = _ask(home, "What is 2 + 2?")

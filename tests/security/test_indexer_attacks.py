@@ -56,6 +56,7 @@ def docs(tmp_path: Path) -> Path:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(400)
 def test_a_fifo_and_a_device_link_are_skipped_not_read(tmp_path: Path, docs: Path) -> None:
     os.mkfifo(docs / "pipe.txt")
     (docs / "zero.txt").symlink_to("/dev/zero")
@@ -79,6 +80,7 @@ def test_a_file_over_the_size_cap_is_skipped(tmp_path: Path, docs: Path) -> None
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(300)
 def test_the_size_cap_is_a_cli_setting(tmp_path: Path, docs: Path) -> None:
     (docs / "big.txt").write_text("storm " * 200_000)  # 1.2 MB
     proc = _index(tmp_path / "home", "--max-file-mb", "1", docs)
