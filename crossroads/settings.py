@@ -28,6 +28,9 @@ Environment variables (read only here, nowhere else in the project):
                                (imported before the app graph is built)
 ``CROSSROADS_SERVER_MODELS``   server only: comma-separated ``provider:model`` names an
                                assistant or run may choose (besides the server's own)
+``CROSSROADS_SERVER_TOKENS``   server only: ``user=token,...``; when set, every request
+                               needs ``Authorization: Bearer <token>`` and sees only its
+                               user's threads (``crossroads/graphs/auth.py``)
 =============================  ==========================================================
 """
 
@@ -311,6 +314,28 @@ def server_models_from_env(environ: Mapping[str, str] | None = None) -> tuple[st
     env = os.environ if environ is None else environ
     raw = env.get("CROSSROADS_SERVER_MODELS") or ""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def server_tokens_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{token: user}`` from ``CROSSROADS_SERVER_TOKENS`` (``user=token,...``); empty if unset.
+
+    Raises:
+        ConfigurationError: an entry is not ``user=token``, or a token is shorter than 16
+            characters.
+    """
+    env = os.environ if environ is None else environ
+    tokens: dict[str, str] = {}
+    for entry in (env.get("CROSSROADS_SERVER_TOKENS") or "").split(","):
+        if not entry.strip():
+            continue
+        user, _, token = entry.strip().partition("=")
+        if not user.strip() or len(token.strip()) < 16:
+            raise ConfigurationError(
+                "CROSSROADS_SERVER_TOKENS must be user=token pairs separated by commas, "
+                "each token at least 16 characters"
+            )
+        tokens[token.strip()] = user.strip()
+    return tokens
 
 
 def _parse_bool(name: str, value: str) -> bool:
