@@ -54,3 +54,15 @@ def test_the_thread_store_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     database = home / "threads.sqlite"
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_the_document_index_is_private(tmp_path: Path) -> None:
+    from crossroads.tools.retrievers import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("The lighthouse keeper logs every storm.\n")
+    index = tmp_path / "home" / "index"
+    build_index([docs], index)
+    assert stat.S_IMODE(index.stat().st_mode) == 0o700
+    assert stat.S_IMODE((index / "manifest.json").stat().st_mode) == 0o600

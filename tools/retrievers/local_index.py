@@ -158,7 +158,8 @@ def build_index(
         if not root.exists():
             raise InputError(ERROR_PATH_MISSING.format(path=root))
     directory = Path(directory).expanduser()
-    directory.mkdir(parents=True, exist_ok=True)
+    # Owner-only: the index holds the text of your documents.
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     chunk_settings = {"chunk_chars": chunk_chars, "chunk_overlap": chunk_chars // 10}
     manifest = _read_manifest(directory)
@@ -586,6 +587,7 @@ def _write_manifest(
         # ensure_ascii: a file name that is not UTF-8 (a surrogate escape) is written as
         # \udcxx and read back as the same name.
         partial.write_text(json.dumps(manifest, ensure_ascii=True), encoding="utf-8")
+        partial.chmod(0o600)
         os.replace(partial, directory / MANIFEST_NAME)
     finally:
         partial.unlink(missing_ok=True)
