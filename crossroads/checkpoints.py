@@ -12,17 +12,25 @@
 * any ``BaseCheckpointSaver`` object, used as it is.
 
 Async savers hold an event loop; they are opened on the loop that runs the graph.
+
+Every saver Crossroads opens reads its rows with :func:`strict_serializer`: only the plain
+types Crossroads stores (JSON values, LangChain messages, LangGraph's own records) are
+rebuilt, and pickled rows are refused. LangGraph's permissive default imports and calls any
+constructor a row names, so one crafted row in ``threads.sqlite`` would run code when the
+thread is read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from crossroads.errors import ConfigurationError
 from crossroads.settings import Settings
@@ -49,6 +57,37 @@ POSTGRES_POOL_SIZE = 4
 """Connections per app. The saver serialises its queries on one lock, so more would idle."""
 
 
+def strict_serializer() -> JsonPlusSerializer:
+    """The checkpoint serializer of every saver Crossroads opens.
+
+    ``allowed_msgpack_modules=None`` rebuilds only LangGraph's built-in safe types
+    (``SAFE_MSGPACK_TYPES``: messages, documents, ``Send``/``Interrupt``/``Command``, dates,
+    UUIDs...); Crossroads keeps everything else as JSON values (TypedDicts), so it needs no
+    type of its own. Any other constructor in a row comes back as plain data, never called.
+    No pickle fallback.
+    """
+    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=None)
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (and parents) readable by its owner only (0700).
+
+    Threads and the document index hold conversations and your documents; other users of
+    the machine have no business reading them. An existing folder keeps its mode: it may be
+    one the user chose and shares on purpose (the files in it are made 0600 regardless).
+    """
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _private_files(database: Path) -> None:
+    """Make a SQLite file and its journal files owner-only (0600)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = database.with_name(database.name + suffix)
+        with contextlib.suppress(OSError):
+            if candidate.is_file():
+                candidate.chmod(0o600)
+
+
 def sqlite_path(settings: Settings) -> Path:
     """The default SQLite thread store."""
     return settings.data_dir / "threads.sqlite"
@@ -67,7 +106,7 @@ async def open_checkpointer(
     if spec is None:
         spec = settings.checkpoint_url or sqlite_path(settings)
     if isinstance(spec, str) and spec == "memory":
-        return InMemorySaver()
+        return InMemorySaver(serde=strict_serializer())
     text = str(spec)
     if text.startswith(("postgresql://", "postgres://")):
         try:
@@ -78,7 +117,7 @@ async def open_checkpointer(
 
         try:
             pool = await _open_postgres_pool(text, stack)
-            postgres = AsyncPostgresSaver(conn=pool)
+            postgres = AsyncPostgresSaver(conn=pool, serde=strict_serializer())
             await postgres.setup()
         except Exception as error:
             raise ConfigurationError(
@@ -94,11 +133,14 @@ async def open_checkpointer(
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     try:
-        path.expanduser().parent.mkdir(parents=True, exist_ok=True)
-        saver = await stack.enter_async_context(
-            AsyncSqliteSaver.from_conn_string(str(path.expanduser()))
-        )
+        path = path.expanduser()
+        private_folder(path.parent)
+        import aiosqlite
+
+        connection = await stack.enter_async_context(aiosqlite.connect(str(path)))
+        saver = AsyncSqliteSaver(connection, serde=strict_serializer())
         await saver.setup()
+        _private_files(path)
     except Exception as error:
         raise ConfigurationError(CANNOT_OPEN.format(where=path, error=error)) from None
     return saver

@@ -25,12 +25,22 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
+from rich.style import Style
+from rich.text import Text
 
 from crossroads import __version__
 from crossroads.api import Crossroads, Result
 from crossroads.errors import CrossroadsError
 from crossroads.settings import Settings
+from crossroads.terminal import plain_for_terminal
+
+
+def escape(text: str) -> str:
+    """``text`` for rich: control sequences removed (untrusted model and document text
+    must not drive the terminal), then markup escaped."""
+    return escape_markup(plain_for_terminal(text))
+
 
 app = typer.Typer(
     name="crossroads",
@@ -145,10 +155,17 @@ def print_result(result: Result) -> None:
 
 def print_sources(result: Result) -> None:
     for source in result.sources:
-        url = str(source.get("url") or "")
-        title = escape(str(source.get("title") or url))
-        link = f"[link={url}]{title}[/link]" if url.startswith("http") else title
-        out.print(f"  [dim][{source.get('index')}][/] {link} [dim]{escape(url)}[/]")
+        url = plain_for_terminal(str(source.get("url") or ""))
+        title = plain_for_terminal(str(source.get("title") or url))
+        # Text objects, not markup: a URL or title with "[/" in it stays plain text.
+        line = Text("  ")
+        line.append(f"[{source.get('index')}]", style="dim")
+        line.append(" ")
+        is_web = url.startswith(("http://", "https://"))
+        line.append(title, style=Style(link=url) if is_web else "")
+        line.append(" ")
+        line.append(url, style="dim")
+        out.print(line)
 
 
 # -- graph ----------------------------------------------------------------------------
@@ -177,6 +194,16 @@ def index(
         list[Path], typer.Argument(help="Files or folders of .md, .txt, .pdf, .html.")
     ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    max_file_mb: Annotated[
+        float,
+        typer.Option("--max-file-mb", min=0.001, help="Skip files larger than this many MB."),
+    ] = 50.0,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Also index files that symlinks lead to outside PATHS."
+        ),
+    ] = False,
 ) -> None:
     """Index your documents for the researcher (only changed files are re-read)."""
     from crossroads.tools.retrievers import build_index
@@ -184,14 +211,24 @@ def index(
     with user_errors():
         settings = Settings.from_env()
         directory = settings.data_dir / "index"
-        stats = build_index(paths, directory, progress=not quiet)
+        stats = build_index(
+            paths,
+            directory,
+            progress=not quiet,
+            max_file_bytes=int(max_file_mb * 1024 * 1024),
+            follow_symlinks=follow_symlinks,
+        )
     out.print(
         f"indexed {stats.files_indexed} file(s), {stats.files_unchanged} unchanged, "
         f"{stats.files_removed} removed; {stats.chunks} chunks in {stats.seconds:.2f} s "
         f"→ {directory}"
     )
     for path, reason in stats.skipped:
-        err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
+        # A file name need not be UTF-8; show its odd bytes as escapes instead of failing.
+        shown, why = (
+            text.encode("utf-8", "backslashreplace").decode("utf-8") for text in (path, reason)
+        )
+        err.print(f"[yellow]skipped[/] {escape(shown)}: {escape(why)}")
 
 
 # -- chat -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,24 @@ def _one_line(error: BaseException) -> str:
     text = str(error).strip()
     first = text.splitlines()[0] if text else type(error).__name__
     return first[:300]
+
+
+REDACTED = "[redacted]"
+_KEY_IN_URL = re.compile(r"(?i)\b((?:api_?)?key|token|secret)=[^&\s\"']+")
+_GOOGLE_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
+
+
+def scrub_secrets(text: str, settings: Settings) -> str:
+    """``text`` with the run's API keys (and anything shaped like one) replaced.
+
+    A provider error may echo the request, key included; such text reaches the answer,
+    the terminal and the stored thread, so every model error passes through here.
+    """
+    for secret in (settings.google_api_key, settings.tavily_api_key):
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, REDACTED)
+    text = _KEY_IN_URL.sub(lambda match: f"{match.group(1)}={REDACTED}", text)
+    return _GOOGLE_KEY.sub(REDACTED, text)
 
 
 class ModelCaller:
@@ -230,7 +249,11 @@ class ModelCaller:
                     await asyncio.sleep(delay)
         assert last_error is not None
         raise ModelError(
-            MODEL_FAILED.format(role=role, error=_one_line(last_error), tried=", ".join(tried))
+            MODEL_FAILED.format(
+                role=role,
+                error=scrub_secrets(_one_line(last_error), self.settings),
+                tried=", ".join(tried),
+            )
         ) from last_error
 
     def _record(self, message: AIMessage | None) -> None:

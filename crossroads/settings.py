@@ -26,6 +26,11 @@ Environment variables (read only here, nowhere else in the project):
 ``CROSSROADS_CHECKPOINT_URL``  ``postgresql://...`` to keep threads in PostgreSQL
 ``CROSSROADS_AGENTS``          comma-separated modules that register your own agents
                                (imported before the app graph is built)
+``CROSSROADS_SERVER_MODELS``   server only: comma-separated ``provider:model`` names an
+                               assistant or run may choose (besides the server's own)
+``CROSSROADS_SERVER_TOKENS``   server only: ``user=token,...``; when set, every request
+                               needs ``Authorization: Bearer <token>`` and sees only its
+                               user's threads (``crossroads/graphs/auth.py``)
 =============================  ==========================================================
 """
 
@@ -99,8 +104,9 @@ class Settings:
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     """Provider keyword arguments (``base_url``, ``timeout``, ``max_retries``, ...)."""
 
-    google_api_key: str | None = None
-    tavily_api_key: str | None = None
+    # repr=False: a repr of the settings (a log line, a traceback) must not show the keys.
+    google_api_key: str | None = field(default=None, repr=False)
+    tavily_api_key: str | None = field(default=None, repr=False)
 
     offline: bool = False
     """Never call a model: rule-based and retrieval-only answers."""
@@ -297,6 +303,39 @@ class Settings:
         if "model" in given and "offline" not in given:
             from_env.pop("offline", None)
         return cls(**{**from_env, **given})
+
+
+def server_models_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The models a server's operator lets clients choose (``CROSSROADS_SERVER_MODELS``).
+
+    The server's own models (``CROSSROADS_MODEL`` or the Gemini default) are always allowed;
+    this lists the others. Empty when the variable is unset.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get("CROSSROADS_SERVER_MODELS") or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def server_tokens_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{token: user}`` from ``CROSSROADS_SERVER_TOKENS`` (``user=token,...``); empty if unset.
+
+    Raises:
+        ConfigurationError: an entry is not ``user=token``, or a token is shorter than 16
+            characters.
+    """
+    env = os.environ if environ is None else environ
+    tokens: dict[str, str] = {}
+    for entry in (env.get("CROSSROADS_SERVER_TOKENS") or "").split(","):
+        if not entry.strip():
+            continue
+        user, _, token = entry.strip().partition("=")
+        if not user.strip() or len(token.strip()) < 16:
+            raise ConfigurationError(
+                "CROSSROADS_SERVER_TOKENS must be user=token pairs separated by commas, "
+                "each token at least 16 characters"
+            )
+        tokens[token.strip()] = user.strip()
+    return tokens
 
 
 def _parse_bool(name: str, value: str) -> bool:

@@ -19,8 +19,15 @@ drops unknown keys), and constructing it returns ``Settings.from_env(**context)`
 see a complete :class:`Settings`, exactly as they do under :class:`crossroads.Crossroads`.
 
 Left out of the context on purpose: API keys (secrets belong in the server's environment,
-not in assistant records every API client can read) and process-level choices (data
-directory, ZIM file, thread store), which belong to the deployment.
+not in assistant records every API client can read), provider keyword arguments (a
+``base_url`` there would send the server's key and the user's prompt to any host) and
+process-level choices (data directory, ZIM file, thread store, agent modules), which belong
+to the deployment.
+
+A client chooses only among what the operator allows (:func:`check_client_choices`):
+models the server runs or lists in ``CROSSROADS_SERVER_MODELS``, search backends the server
+uses, temperatures within 0-2, and budgets and limits no larger than the server's own (the
+server's values are ceilings a client may only lower).
 
 Threads: the server keeps them in its own store (``langgraph dev``: in memory, saved under
 ``.langgraph_api/``; LangGraph Server: its PostgreSQL database), so the graphs here are
@@ -43,13 +50,26 @@ from crossroads.graphs.calculator import build_calculator_graph
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.graphs.writers import build_writers_graph
 from crossroads.registry import load_agent_modules
-from crossroads.settings import Settings
+from crossroads.settings import ROLES, Settings, server_models_from_env
 
 NOT_PER_RUN = (
     "setting(s) {names} cannot come from an assistant or a run; set them in the server's "
     "environment ({variables})"
 )
 UNKNOWN_CONTEXT = "unknown setting(s) {names} in the run context; known: {known}"
+ABOVE_CEILING = (
+    "{name}={value!r} in the run context is above this server's {name}={ceiling!r}; "
+    "an assistant or run may only lower it"
+)
+MODEL_NOT_ALLOWED = (
+    "model {model!r} in the run context is not one this server offers; allowed: {allowed} "
+    "(the operator lists more in CROSSROADS_SERVER_MODELS)"
+)
+BACKEND_NOT_ALLOWED = (
+    "search backend {name!r} in the run context is not one this server uses; allowed: {allowed}"
+)
+BAD_TEMPERATURE = "temperature for {role!r} in the run context must be a number from 0 to 2"
+BAD_ROLE = "unknown role {role!r} in the run context; roles: {roles}"
 
 SERVER_ONLY: Mapping[str, str] = {
     "google_api_key": "GOOGLE_API_KEY",
@@ -58,8 +78,27 @@ SERVER_ONLY: Mapping[str, str] = {
     "zim_path": "CROSSROADS_ZIM",
     "checkpoint_url": "CROSSROADS_CHECKPOINT_URL",
     "agent_modules": "CROSSROADS_AGENTS",
+    "model_kwargs": "CROSSROADS_MODEL_KWARGS or CROSSROADS_BASE_URL",
 }
 """Settings a run context may not carry, with the environment variable that sets each."""
+
+CEILINGS = (
+    "request_timeout",
+    "model_retries",
+    "max_tries",
+    "votes",
+    "max_llm_calls",
+    "max_tokens",
+    "max_seconds",
+    "recursion_limit",
+    "search_timeout",
+    "max_passages",
+    "max_plan_revisions",
+    "max_part_revisions",
+    "max_parts",
+    "max_plan_steps",
+)
+"""Budgets and limits whose server value is a ceiling: a run context may only lower them."""
 
 # JSON has lists, not tuples; Settings uses tuples for ordered choices (fallback chains).
 _TUPLE_FIELDS = ("fallback_models", "search_backends")
@@ -78,7 +117,6 @@ class ServerContext:
     role_models: dict[str, str | list[str]] | None = None
     fallback_models: list[str] | None = None
     temperatures: dict[str, float] | None = None
-    model_kwargs: dict[str, Any] | None = None
     offline: bool | None = None
     request_timeout: float | None = None
     model_retries: int | None = None
@@ -141,7 +179,72 @@ def settings_for_run(context: Mapping[str, Any] | None) -> Settings:
             role: tuple(chain) if isinstance(chain, list) else chain
             for role, chain in given["role_models"].items()
         }
+    server = Settings.from_env()
+    check_client_choices(given, server, server_models_from_env())
     return Settings.from_env(**given)
+
+
+def check_client_choices(
+    given: Mapping[str, Any], server: Settings, listed_models: tuple[str, ...]
+) -> None:
+    """Refuse a run context that goes beyond what the server's operator allows.
+
+    Args:
+        given: The run context's values (JSON lists already turned into tuples).
+        server: The server's own settings (its environment over the defaults).
+        listed_models: Extra models the operator offers (``CROSSROADS_SERVER_MODELS``).
+
+    Raises:
+        ConfigurationError: a budget above the server's, a model or search backend the
+            server does not offer, or a temperature or role out of range.
+    """
+    for name in CEILINGS:
+        if name not in given:
+            continue
+        value = given[name]
+        ceiling = (
+            server.effective_recursion_limit if name == "recursion_limit" else getattr(server, name)
+        )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value > ceiling:
+            raise ConfigurationError(ABOVE_CEILING.format(name=name, value=value, ceiling=ceiling))
+    allowed = _server_models(server, listed_models)
+    chosen: list[Any] = []
+    if "model" in given:
+        chosen.append(given["model"])
+    chosen.extend(given.get("fallback_models") or ())
+    role_models = given.get("role_models") or {}
+    if not isinstance(role_models, Mapping):
+        raise ConfigurationError("role_models in the run context must be an object")
+    for role, chain in role_models.items():
+        if role not in ROLES:
+            raise ConfigurationError(BAD_ROLE.format(role=role, roles=", ".join(ROLES)))
+        chosen.extend(chain if isinstance(chain, tuple) else (chain,))
+    for model in chosen:
+        if not isinstance(model, str) or model not in allowed:
+            raise ConfigurationError(
+                MODEL_NOT_ALLOWED.format(model=model, allowed=", ".join(sorted(allowed)) or "none")
+            )
+    for backend in given.get("search_backends") or ():
+        if backend not in server.search_backends:
+            raise ConfigurationError(
+                BACKEND_NOT_ALLOWED.format(name=backend, allowed=", ".join(server.search_backends))
+            )
+    temperatures = given.get("temperatures") or {}
+    if not isinstance(temperatures, Mapping):
+        raise ConfigurationError("temperatures in the run context must be an object")
+    for role, value in temperatures.items():
+        if role not in ROLES:
+            raise ConfigurationError(BAD_ROLE.format(role=role, roles=", ".join(ROLES)))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
+            raise ConfigurationError(BAD_TEMPERATURE.format(role=role))
+
+
+def _server_models(server: Settings, listed: tuple[str, ...]) -> set[str]:
+    """Model names the server runs itself, plus the ones its operator lists."""
+    own: list[Any] = [server.model, *server.fallback_models]
+    for chain in server.role_models.values():
+        own.extend(chain if isinstance(chain, tuple) else (chain,))
+    return {model for model in own if isinstance(model, str)} | set(listed)
 
 
 def serve(
@@ -179,10 +282,12 @@ writers = serve(build_writers_graph(), name="writers")
 """The writing team alone."""
 
 __all__ = [
+    "CEILINGS",
     "SERVER_ONLY",
     "ServerContext",
     "app",
     "calculator",
+    "check_client_choices",
     "researcher",
     "serve",
     "settings_for_run",

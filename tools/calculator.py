@@ -266,13 +266,15 @@ _SUPERSCRIPT_DIGITS: Final = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "01
 _SUPERSCRIPT_RUN: Final = re.compile(r"⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _LITERAL_VALUE: Final = "crossroads_exact_value"  # set on decimal literals when checked
 _DECIMAL_EXPONENT: Final = re.compile(r"[eE]([-+]?\d+)$")
+_NEAR_ONE: Final = Fraction(1, 2**20)  # |base| this close to 1: powers via log1p
 _MAX_LITERAL_EXPONENT: Final = 5_000  # beyond this a literal is surely too large or zero
 _COMMENT: Final = re.compile(r"#[^\n]*")
 _TRAILING_EQUALS: Final = re.compile(r"(?<![=<>!])=\s*$")
 _LINE_BREAK: Final = re.compile(r"[;\n]")
 _ASSIGNMENT: Final = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)(.*)$")
 _WORD: Final = re.compile(r"[^\W\d]\w*")
-_NAME_AT_END: Final = re.compile(r"[^\W\d]\w*$")
+_WORD_CHAR: Final = re.compile(r"\w")
+_DIGIT_CHAR: Final = re.compile(r"\d")
 # A number written with thousands separators; see the module docstring for when it counts.
 _GROUPED_NUMBER: Final = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?!\d)")
 _AMBIGUOUS_IN_CALL: Final = re.compile(r"(?<![\w.])\d{1,3},\d{3}(?!\d)")
@@ -508,6 +510,11 @@ def _check_target(name: str) -> None:
     """Reject a variable name that would be unusable or shadow the vocabulary."""
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise CalculatorError(ERROR_BAD_TARGET.format(name=name, reason="it is not a plain name"))
+    if name.startswith("_"):
+        # `__class__ = 1` and other dunder names: nothing a calculation needs.
+        raise CalculatorError(
+            ERROR_BAD_TARGET.format(name=name, reason="names may not start with _")
+        )
     if name in FUNCTIONS:
         raise CalculatorError(ERROR_BAD_TARGET.format(name=name, reason="it is a function"))
     if name in CONSTANTS:
@@ -524,18 +531,33 @@ def _resolve_commas(expression: str) -> str:
     if "," not in expression:
         return expression
     # For each position: None outside brackets, else (is_call, index of the opening bracket).
+    # One pass, constant work per character (a regex search of the prefix at every "(" made
+    # this cubic: 2,000 characters of "a" and "(" cost seconds of CPU).
     context: list[tuple[bool, int] | None] = []
     open_brackets: list[tuple[bool, int]] = []
+    # What ends the text so far, trailing whitespace ignored: the last such character, and
+    # whether the run of word characters it ends holds a non-digit (then a name ends there).
+    last = ""
+    name_at_end = False
+    previous = ""
     for index, char in enumerate(expression):
         context.append(open_brackets[-1] if open_brackets else None)
         if char == "(":
-            before = expression[:index].rstrip()
-            is_call = bool(_NAME_AT_END.search(before)) or before.endswith((")", "]"))
+            is_call = name_at_end or last in (")", "]")
             open_brackets.append((is_call, index))
         elif char in "[{":
             open_brackets.append((True, index))
         elif char in ")]}" and open_brackets:
             open_brackets.pop()
+        if char.isspace():
+            previous = char
+            continue
+        if _WORD_CHAR.match(char):
+            continues_run = bool(previous) and _WORD_CHAR.match(previous) is not None
+            name_at_end = (name_at_end and continues_run) or not _DIGIT_CHAR.match(char)
+        else:
+            name_at_end = False
+        last = previous = char
 
     for match in _AMBIGUOUS_IN_CALL.finditer(expression):
         around = context[match.start()]
@@ -911,12 +933,22 @@ def _power(base: Number, exponent: Number) -> Number:
     exact_bits = abs(exponent) * max(numerator_bits, denominator_bits)
     if exact_bits <= MAX_EXACT_BITS:
         return exact_base**exponent
-    # Too big to keep exact: decide from the magnitude (log2 of |result|) what is left.
-    magnitude = math.log2(abs(exact_base.numerator)) - math.log2(exact_base.denominator)
+    # Too big to keep exact: decide from the magnitude (log2 of |base|) what is left. Near 1
+    # the difference of two logs rounds to 0 (1.0000000000000001 would give 0.0 for any
+    # exponent), so there it comes from log1p of the exact distance to 1.
+    size = abs(exact_base)
+    near_one = abs(size - 1) < _NEAR_ONE
+    if near_one:
+        magnitude = math.log1p(float(size - 1)) / math.log(2)
+    else:
+        magnitude = math.log2(abs(exact_base.numerator)) - math.log2(exact_base.denominator)
     if abs(exponent).bit_length() > 64 or abs(exponent * magnitude) > 1_100:
-        if (magnitude > 0) == (exponent > 0):
+        if (size > 1) == (exponent > 0):
             raise CalculatorError(_too_large(f"({_show(base)})**({_show(exponent)})"))
         return 0.0  # smaller than the smallest float
+    if near_one:
+        value = math.exp(exponent * magnitude * math.log(2))
+        return -value if exact_base < 0 and exponent % 2 else value
     return _float_power(exact_base, exponent)
 
 

@@ -71,15 +71,16 @@ async def test_a_run_without_context_reads_the_environment(
 
 async def test_run_context_beats_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CROSSROADS_OFFLINE", "1")
-    monkeypatch.setenv("CROSSROADS_SEARCH", "local")
+    monkeypatch.setenv("CROSSROADS_SEARCH", "local,wikipedia")
     result = await _probe_graph().ainvoke(
-        {"question": "q"}, context={"search_backends": ["wikipedia"], "max_tries": 5}
+        {"question": "q"}, context={"search_backends": ["wikipedia"], "max_tries": 2}
     )
     # search_backends and max_tries from the context; offline still from the environment.
-    assert result["seen"] == {"offline": True, "search_backends": ("wikipedia",), "max_tries": 5}
+    assert result["seen"] == {"offline": True, "search_backends": ("wikipedia",), "max_tries": 2}
 
 
-def test_json_lists_become_the_tuples_settings_expect() -> None:
+def test_json_lists_become_the_tuples_settings_expect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSROADS_SERVER_MODELS", "p:one,p:two,p:three")
     settings = settings_for_run(
         {"role_models": {"router": ["p:one", "p:two"]}, "fallback_models": ["p:three"]}
     )
@@ -132,7 +133,10 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"{LANGGRAPH_CLI} is missing: pip install 'crossroads[server]'")
     try:
         with langgraph_dev(
-            tmp_path_factory.mktemp("langgraph-dev"), startup_timeout=STARTUP_TIMEOUT_S
+            tmp_path_factory.mktemp("langgraph-dev"),
+            startup_timeout=STARTUP_TIMEOUT_S,
+            # the operator offers this model to assistants (finding 1 of issue 16)
+            env={"CROSSROADS_SERVER_MODELS": "google_genai:gemini-2.5-flash"},
         ) as url:
             yield url
     except DevServerError as error:

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +30,8 @@ SCRUBBED_ENV = (
     "CROSSROADS_SEARCH",
     "CROSSROADS_ZIM",
     "CROSSROADS_CHECKPOINT_URL",
+    "CROSSROADS_SERVER_MODELS",
+    "CROSSROADS_SERVER_TOKENS",
     "GOOGLE_API_KEY",
     "GEMINI_API_KEY",
     "TAVILY_API_KEY",
@@ -82,27 +84,36 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def langgraph_dev(
-    workdir: Path, *, startup_timeout: float, extra_args: Sequence[str] = ()
+    workdir: Path,
+    *,
+    startup_timeout: float,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
 ) -> Iterator[str]:
     """Run ``langgraph dev`` on ``langgraph.json``; yield its URL; stop it by PID.
+
+    ``env`` is laid over the scrubbed, offline environment (to give the server a model, a
+    key or a setting); ``config`` replaces the repository's ``langgraph.json``.
 
     Raises:
         DevServerError: the server exited, or was not up within ``startup_timeout``.
     """
-    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
-    env.update(
+    server_env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
+    server_env.update(
         LANGGRAPH_CLI_NO_ANALYTICS="1",
         LANGGRAPH_NO_VERSION_CHECK="true",
         LANGSMITH_TRACING="false",
         CROSSROADS_OFFLINE="1",
         CROSSROADS_HOME=str(workdir / "crossroads-home"),
     )
+    server_env.update(env or {})
     url = f"http://127.0.0.1:{free_port()}"
     command = [
         str(LANGGRAPH_CLI),
         "dev",
         "--config",
-        str(ROOT / "langgraph.json"),
+        str(config or ROOT / "langgraph.json"),
         "--host",
         "127.0.0.1",
         "--port",
@@ -115,7 +126,7 @@ def langgraph_dev(
     with log_path.open("wb") as log:
         # cwd: the in-memory runtime saves its state under ./.langgraph_api
         process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=workdir, env=server_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + startup_timeout

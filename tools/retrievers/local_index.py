@@ -2,9 +2,21 @@
 
 Layout of the index directory (the app uses ``$CROSSROADS_HOME/index``)::
 
-    manifest.json   format version, chunk settings, and per file: size, mtime, sha256, title
-                    and the chunk texts extracted from it
-    bm25/           the bm25s index plus its corpus (path, chunk number, title, text per chunk)
+    manifest.json   format version, chunk settings, the name of its bm25s folder, and per
+                    file: size, mtime, sha256, title and the chunk texts extracted from it
+    bm25-<token>/   the bm25s index plus its corpus (path, chunk number, title, text per chunk)
+                    (``bm25/`` in indexes built before the folder was named in the manifest)
+
+A build writes a new bm25s folder beside the old one, then replaces ``manifest.json``
+atomically (the swap, last), then removes the old folder: a build that fails at any point
+leaves the previous index whole. File names that are not valid UTF-8 are kept as Python's
+surrogate escapes (JSON ``\\udcxx``), so any name the file system holds can be indexed.
+
+What is read: regular files only (a FIFO or a device would block or never end), at most
+``max_file_bytes`` each (:data:`DEFAULT_MAX_FILE_BYTES`, 50 MB), and no symlink that leads
+outside the folders being indexed unless ``follow_symlinks=True``. Every refused file is in
+:attr:`IndexStats.skipped` with its reason. HTML is parsed with lxml, which stays linear on
+hostile markup (``html.parser`` took minutes on 400 KB of ``<!--``).
 
 Re-indexing is incremental where it matters: a file whose size and mtime are unchanged is not
 opened at all; one whose size or mtime changed is hashed, and re-parsed only if its sha256
@@ -13,7 +25,7 @@ cached chunk texts (bm25s has no incremental update; tokenizing and indexing 5,0
 1-2 s on a small machine, see benchmarks/retrieval.py), but no unchanged file is read or parsed
 again. When nothing changed, the bm25s index is kept as it is.
 
-Text extraction uses real parsers: pypdf for PDF, BeautifulSoup for HTML. Chunks come from
+Text extraction uses real parsers: pypdf for PDF, BeautifulSoup over lxml for HTML. Chunks come from
 LangChain's ``RecursiveCharacterTextSplitter``; ranking is bm25s. A file that cannot be read or
 parsed is reported in :attr:`IndexStats.skipped` and left out; it never stops the build.
 
@@ -25,12 +37,15 @@ Usage::
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
 import logging
 import os
+import secrets
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -56,6 +71,8 @@ MANIFEST_NAME = "manifest.json"
 BM25_DIR_NAME = "bm25"
 MANIFEST_VERSION = 1
 DEFAULT_CHUNK_CHARS = 1000
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+"""Files larger than this are skipped (``crossroads index --max-file-mb``)."""
 
 ERROR_NO_INDEX = "No local document index in {directory}. Build one with `crossroads index PATH`."
 ERROR_BROKEN_INDEX = (
@@ -69,6 +86,12 @@ SKIP_BINARY = "looks like a binary file, not text"
 SKIP_NO_TEXT = "no extractable text (a scanned PDF or an empty file?)"
 SKIP_UNREADABLE = "cannot be read: {detail}"
 SKIP_CORRUPT = "cannot be parsed: {detail}"
+SKIP_NOT_REGULAR = "not a regular file ({kind}); only regular files are indexed"
+SKIP_TOO_LARGE = "larger than the {limit_mb:g} MB limit per file (--max-file-mb)"
+SKIP_OUTSIDE = (
+    "a symlink to {target}, outside the folders being indexed (--follow-symlinks to include it)"
+)
+SKIP_BROKEN_LINK = "a symlink to nothing"
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +127,8 @@ def build_index(
     *,
     progress: bool = False,
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    follow_symlinks: bool = False,
 ) -> IndexStats:
     """Create or update the index in ``directory`` from the files under ``paths``.
 
@@ -116,6 +141,8 @@ def build_index(
         directory: Where the index lives; created if needed.
         progress: Show a rich progress bar on the terminal while checking files.
         chunk_chars: Target chunk size in characters. Changing it re-chunks every file.
+        max_file_bytes: Files larger than this are skipped.
+        follow_symlinks: Index files that symlinks lead to outside ``paths`` too.
 
     Returns:
         Counts of what changed, and the files that were skipped with the reason.
@@ -131,7 +158,8 @@ def build_index(
         if not root.exists():
             raise InputError(ERROR_PATH_MISSING.format(path=root))
     directory = Path(directory).expanduser()
-    directory.mkdir(parents=True, exist_ok=True)
+    # Owner-only: the index holds the text of your documents.
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     chunk_settings = {"chunk_chars": chunk_chars, "chunk_overlap": chunk_chars // 10}
     manifest = _read_manifest(directory)
@@ -143,7 +171,7 @@ def build_index(
         old_files = {}
     previously_indexed = set(manifest["files"]) if manifest is not None else set()
 
-    found, skipped = _scan(roots)
+    found, skipped = _scan(roots, follow_symlinks=follow_symlinks)
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_settings["chunk_chars"], chunk_overlap=chunk_settings["chunk_overlap"]
     )
@@ -153,7 +181,9 @@ def build_index(
         for path in found:
             key = str(path)
             try:
-                entry, was_reused = _entry_for(path, old_files.get(key), splitter)
+                entry, was_reused = _entry_for(
+                    path, old_files.get(key), splitter, max_file_bytes=max_file_bytes
+                )
             except _SkipFile as reason:
                 skipped.append((key, str(reason)))
                 logger.warning("Skipped %s: %s", key, reason)
@@ -174,15 +204,16 @@ def build_index(
         # else: different chunk settings; the user re-indexes that folder to get it back.
     removed = len(previously_indexed - set(new_files))
 
+    old_bm25 = _bm25_dir_name(manifest)
     bm25_is_current = (
         manifest is not None
         and indexed == 0
         and removed == 0
         and set(new_files) == previously_indexed
-        and (not new_files or (directory / BM25_DIR_NAME).is_dir())
+        and (not new_files or (directory / old_bm25).is_dir())
     )
     chunk_count = _write_index(
-        directory, new_files, chunk_settings, rebuild_bm25=not bm25_is_current
+        directory, new_files, chunk_settings, old_bm25=old_bm25, rebuild_bm25=not bm25_is_current
     )
     return IndexStats(
         files_indexed=indexed,
@@ -279,7 +310,7 @@ class LocalIndex:
             corpus = _corpus_from(manifest["files"])
             if not corpus:
                 return None, []
-            bm25 = bm25s.BM25.load(self.directory / BM25_DIR_NAME, show_progress=False)
+            bm25 = bm25s.BM25.load(self.directory / _bm25_dir_name(manifest), show_progress=False)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RetrievalError(
                 ERROR_BROKEN_INDEX.format(directory=self.directory, detail=exc),
@@ -298,25 +329,92 @@ class LocalIndex:
 # -- building blocks ---------------------------------------------------------------------------
 
 
-def _scan(roots: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Supported files under ``roots``, sorted; unsupported files named explicitly are skipped."""
+def _scan(
+    roots: Sequence[Path], *, follow_symlinks: bool = False
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Supported regular files under ``roots``, sorted, and the files refused with why.
+
+    Folders are walked without following symlinked folders; a symlinked file is kept only
+    when it leads to a regular file inside ``roots`` (or anywhere, with ``follow_symlinks``).
+    """
     found: set[Path] = set()
     skipped: list[tuple[str, str]] = []
     for root in roots:
-        if root.is_file():
-            if root.suffix.lower() in SUPPORTED_SUFFIXES:
-                found.add(root)
-            else:
+        if not root.is_dir():
+            if root.suffix.lower() not in SUPPORTED_SUFFIXES:
                 skipped.append((str(root), SKIP_UNSUPPORTED))
+            elif (reason := _refusal(root, roots, follow_symlinks=True)) is not None:
+                skipped.append((str(root), reason))
+            else:
+                found.add(root)
             continue
         for dirpath, dirnames, filenames in os.walk(root):
             # Hidden folders (.git, .venv...) are tooling, not documents.
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for filename in filenames:
                 path = Path(dirpath, filename)
-                if path.suffix.lower() in SUPPORTED_SUFFIXES and not filename.startswith("."):
+                if path.suffix.lower() not in SUPPORTED_SUFFIXES or filename.startswith("."):
+                    continue
+                reason = _refusal(path, roots, follow_symlinks=follow_symlinks)
+                if reason is None:
                     found.add(path)
+                else:
+                    skipped.append((str(path), reason))
     return sorted(found), skipped
+
+
+def _refusal(path: Path, roots: Sequence[Path], *, follow_symlinks: bool) -> str | None:
+    """Why ``path`` must not be read, or ``None`` when it is a regular file we may read."""
+    try:
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                return SKIP_BROKEN_LINK
+            if not follow_symlinks and not _is_under(target, roots):
+                return SKIP_OUTSIDE.format(target=target)
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return SKIP_UNREADABLE.format(detail=exc.strerror or exc)
+    if not stat.S_ISREG(mode):
+        return SKIP_NOT_REGULAR.format(kind=_file_kind(mode))
+    return None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a plain file")
+
+
+def _read_regular(path: Path, limit: int) -> tuple[os.stat_result, bytes]:
+    """Read a regular file of at most ``limit`` bytes; raises :class:`_SkipFile` otherwise.
+
+    Opened without blocking and checked on the open descriptor, so a file swapped for a FIFO
+    or a device after the scan is refused too, and never read past ``limit``.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _SkipFile(SKIP_UNREADABLE.format(detail=exc.strerror or exc)) from exc
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise _SkipFile(SKIP_NOT_REGULAR.format(kind=_file_kind(status.st_mode)))
+        if status.st_size > limit:
+            raise _SkipFile(SKIP_TOO_LARGE.format(limit_mb=limit / 1024 / 1024))
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise _SkipFile(SKIP_UNREADABLE.format(detail=exc.strerror or exc)) from exc
+    if len(data) > limit:
+        raise _SkipFile(SKIP_TOO_LARGE.format(limit_mb=limit / 1024 / 1024))
+    return status, data
 
 
 def _is_under(path: Path, roots: Iterable[Path]) -> bool:
@@ -324,19 +422,24 @@ def _is_under(path: Path, roots: Iterable[Path]) -> bool:
 
 
 def _entry_for(
-    path: Path, old: dict[str, Any] | None, splitter: RecursiveCharacterTextSplitter
+    path: Path,
+    old: dict[str, Any] | None,
+    splitter: RecursiveCharacterTextSplitter,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> tuple[dict[str, Any], bool]:
     """The manifest entry for ``path`` and whether the previous one was reused as is."""
     try:
         status = path.stat()
     except OSError as exc:
         raise _SkipFile(SKIP_UNREADABLE.format(detail=exc.strerror or exc)) from exc
+    if not stat.S_ISREG(status.st_mode):
+        raise _SkipFile(SKIP_NOT_REGULAR.format(kind=_file_kind(status.st_mode)))
+    if status.st_size > max_file_bytes:
+        raise _SkipFile(SKIP_TOO_LARGE.format(limit_mb=max_file_bytes / 1024 / 1024))
     if old is not None and old["size"] == status.st_size and old["mtime_ns"] == status.st_mtime_ns:
         return old, True
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _SkipFile(SKIP_UNREADABLE.format(detail=exc.strerror or exc)) from exc
+    status, data = _read_regular(path, max_file_bytes)
     digest = hashlib.sha256(data).hexdigest()
     if old is not None and old["sha256"] == digest:
         # Touched but not changed: keep the chunks, remember the new mtime.
@@ -362,9 +465,44 @@ def _extract_text(path: Path, data: bytes) -> tuple[str, str]:
         return _pdf_text(path, data)
     if suffix in {".html", ".htm"}:
         return _html_text(path, data)
-    if b"\x00" in data[:8192]:
+    return path.name, _plain_text(data)
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MAX_CONTROL_SHARE = 0.05
+"""Share of control characters above which a file counts as binary, not text."""
+_CONTROL = frozenset(chr(code) for code in (*range(32), *range(0x7F, 0xA0))) - set("\t\n\r\f")
+
+
+def _plain_text(data: bytes) -> str:
+    """Text of a .txt/.md file: UTF-8, UTF-16/32 with a byte-order mark, or Windows-1252.
+
+    A NUL test alone let random bytes through as "text" and refused UTF-16 notes. Bytes that
+    are not UTF-8 are read as Windows-1252 (old Western text files); either way a file whose
+    first 8 KB hold more than 5% control characters is binary (random bytes: about 25%).
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise _SkipFile(SKIP_BINARY) from None
+    try:
+        text = data.decode("utf-8")
+        sample = text[:8192]
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        sample = data[:8192].decode("latin-1")
+    controls = sum(1 for char in sample if char in _CONTROL)
+    if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
         raise _SkipFile(SKIP_BINARY)
-    return path.name, data.decode("utf-8", errors="replace")
+    return text
 
 
 def _pdf_text(path: Path, data: bytes) -> tuple[str, str]:
@@ -380,7 +518,8 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def _html_text(path: Path, data: bytes) -> tuple[str, str]:
-    soup = BeautifulSoup(data, "html.parser")
+    # lxml: linear on hostile markup, where html.parser is quadratic ("<!--" * N).
+    soup = BeautifulSoup(data, "lxml")
     for invisible in soup(["script", "style", "noscript", "template"]):
         invisible.decompose()
     title = soup.title.get_text(strip=True) if soup.title else ""
@@ -396,28 +535,73 @@ def _corpus_from(files: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _bm25_dir_name(manifest: dict[str, Any] | None) -> str:
+    """The bm25s folder a manifest belongs to (``bm25`` for manifests that do not say)."""
+    name = (manifest or {}).get("bm25_dir", BM25_DIR_NAME)
+    if not isinstance(name, str) or not name.startswith(BM25_DIR_NAME) or "/" in name:
+        return BM25_DIR_NAME
+    return name
+
+
 def _write_index(
     directory: Path,
     files: dict[str, dict[str, Any]],
     chunk_settings: dict[str, int],
     *,
+    old_bm25: str = BM25_DIR_NAME,
     rebuild_bm25: bool,
 ) -> int:
-    """Write the bm25s index (when asked), then the manifest, whose replacement marks a build."""
+    """Write a new bm25s folder beside the old one (when asked), then swap the manifest in.
+
+    Replacing ``manifest.json`` is the one atomic step that switches to the new index; the
+    old bm25s folder is removed only after it, so a failure anywhere before leaves the
+    previous index as it was.
+    """
     corpus = _corpus_from(files)
+    bm25_name = old_bm25
     if rebuild_bm25:
-        _write_bm25(directory, corpus)
-    manifest = {"version": MANIFEST_VERSION, "chunking": chunk_settings, "files": files}
-    partial = directory / f"{MANIFEST_NAME}.tmp"
-    partial.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, directory / MANIFEST_NAME)
+        bm25_name = f"{BM25_DIR_NAME}-{secrets.token_hex(6)}"
+        try:
+            _write_bm25(directory / bm25_name, corpus)
+            _write_manifest(directory, files, chunk_settings, bm25_name)
+        except BaseException:
+            shutil.rmtree(directory / bm25_name, ignore_errors=True)
+            raise
+        _remove_stale_bm25(directory, keep=bm25_name)
+    else:
+        _write_manifest(directory, files, chunk_settings, bm25_name)
     return len(corpus)
 
 
-def _write_bm25(directory: Path, corpus: list[dict[str, Any]]) -> None:
-    bm25_dir = directory / BM25_DIR_NAME
-    staging = directory / f"{BM25_DIR_NAME}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
+def _write_manifest(
+    directory: Path, files: dict[str, dict[str, Any]], chunk_settings: dict[str, int], bm25: str
+) -> None:
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "chunking": chunk_settings,
+        "bm25_dir": bm25,
+        "files": files,
+    }
+    partial = directory / f"{MANIFEST_NAME}.{secrets.token_hex(4)}.tmp"
+    try:
+        # ensure_ascii: a file name that is not UTF-8 (a surrogate escape) is written as
+        # \udcxx and read back as the same name.
+        partial.write_text(json.dumps(manifest, ensure_ascii=True), encoding="utf-8")
+        partial.chmod(0o600)
+        os.replace(partial, directory / MANIFEST_NAME)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _remove_stale_bm25(directory: Path, *, keep: str) -> None:
+    """Remove bm25s folders of earlier builds (a reader holds its index in memory)."""
+    for child in directory.iterdir():
+        if child.name != keep and child.name.startswith(BM25_DIR_NAME) and child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _write_bm25(target: Path, corpus: list[dict[str, Any]]) -> None:
+    target.mkdir(parents=True)
     if corpus:
         # The title goes in with the text so that a file name or page title can match too.
         tokens = bm25s.tokenize(
@@ -427,10 +611,7 @@ def _write_bm25(directory: Path, corpus: list[dict[str, Any]]) -> None:
         )
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
-        bm25.save(staging, show_progress=False)
-    shutil.rmtree(bm25_dir, ignore_errors=True)
-    if corpus:
-        staging.rename(bm25_dir)
+        bm25.save(target, show_progress=False)
 
 
 def _read_manifest(directory: Path) -> dict[str, Any] | None:
