@@ -223,7 +223,6 @@ def test_dozens_multiply_the_number_before_them(question: str, answer: int) -> N
 # --- everyday phrasings from issue 17, and the story safety check --------------------------
 
 
-
 @pytest.mark.parametrize(
     ("question", "value"),
     [
