@@ -69,6 +69,7 @@ def real_rows(data_dir: Path = DEFAULT_DATA_DIR) -> list[dict[str, str]]:
         [(q, "math", "gsm8k") for q in _questions(data_dir / "gsm8k_train.jsonl")]
         + [(q, "fact", "nq_open") for q in _questions(data_dir / "nq_open_efficientqa.jsonl")]
         + [(q, "none", "written") for q in NONE_WRITTEN]
+        + [(q, "math", "composed") for q in composed_arithmetic()]
     )
     math_train = 0
     for text, label, source in pairs:
@@ -79,6 +80,29 @@ def real_rows(data_dir: Path = DEFAULT_DATA_DIR) -> list[dict[str, str]]:
                 continue
         rows.append({"text": text, "label": label, "split": split, "source": source})
     return rows
+
+
+ARITHMETIC_SHAPES = (
+    "what is {a}{op}{b}", "What is {a} {op} {b}?", "whats {a}{op}{b}", "{a} {op} {b} = ?",
+    "calculate {a}{op}{b}", "how much is {a} {op} {b}", "What's {a}{op}{b}?", "{a}{op}{b}?",
+    "what is {a} {op} {b} equal to", "quick: {a} {op} {b}",
+)  # fmt: skip
+ARITHMETIC_ROWS = 240
+
+
+def composed_arithmetic() -> list[str]:
+    """Short typed sums ("What is 2+2?"): GSM8K has no bare arithmetic and NQ-open is full
+    of "what is ...", so without these the router sent "What is 2+2?" to facts."""
+    import random
+
+    rng = random.Random(SPLIT_SEED)
+    rows = []
+    for _ in range(ARITHMETIC_ROWS):
+        shape = rng.choice(ARITHMETIC_SHAPES)
+        a = rng.choice([rng.randint(1, 12), rng.randint(10, 999), round(rng.uniform(0, 99), 2)])
+        b = rng.choice([rng.randint(1, 12), rng.randint(10, 999)])
+        rows.append(shape.format(a=a, b=b, op=rng.choice(["+", "-", "*", "/", "x", "^", "%"])))
+    return list(dict.fromkeys(rows))
 
 
 NONE_WRITTEN = """

@@ -61,7 +61,7 @@ WEIGHTS_RESOURCE = "router_weights.npz"
 # ``heldout`` rows): the lowest confidence at which accepted validation rows are at least
 # DEFAULT_MIN_ACCURACY correct overall and MIN_CLASS_PRECISION for each predicted route. The
 # script stores it in the weights file; a test checks the two agree.
-DEFAULT_CONFIDENCE_THRESHOLD = 0.773
+DEFAULT_CONFIDENCE_THRESHOLD = 0.7746
 
 DEFAULT_MIN_ACCURACY = 0.99
 MIN_CLASS_PRECISION = 0.97
