@@ -38,7 +38,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -56,6 +56,7 @@ from crossroads.search import (
 )
 from crossroads.settings import Settings
 from crossroads.tools.retrievers import MultiRetriever, Passage, Retriever
+from crossroads.tools.retrievers.base import join_hyphens
 
 AGENT = "researcher"
 
@@ -130,9 +131,22 @@ PASSAGE_FENCE = '<passage id="{number}" title="{title}" source="{source}">\n{tex
 # -- user-visible texts ---------------------------------------------------------------------
 
 EXTRACTIVE_PREFIX = "From your documents (extractive, no model): "
+OFFLINE_UNSUPPORTED = (
+    "I don't know: no passage in your documents mentions {missing}. Index documents that "
+    "cover it (`crossroads index PATH`), or configure a model to search the web."
+)
+OFFLINE_NO_TYPE = (
+    "I don't know: your documents mention {topic} but no sentence gives {wanted}. Try a "
+    "simpler phrasing, or configure a model."
+)
 EXTRACTIVE_AFTER_MODEL_FAILURE = "The model failed, so here are the best-matching sentences. "
 DONT_KNOW = "I don't know: I found nothing relevant to your question."
 NOTHING_SEARCHABLE = "I don't know: there was nothing I could search."
+FACTS_HINT = (
+    " To answer facts without a model, index a folder of documents (`crossroads index PATH`; "
+    "`crossroads index --example` indexes a small example set) or point CROSSROADS_ZIM at a "
+    "Wikipedia .zim file."
+)
 ALL_FAILED = "I could not look this up: every search source failed."
 SEARCHED = " I searched {backends} for {queries}."
 FAILED = " {backend} failed: {why}"
@@ -269,14 +283,14 @@ def content_words(text: str) -> list[str]:
     """
     stop = _stop_words()
     found: list[str] = []
-    for match in _WORD.finditer(text):
+    for match in _WORD.finditer(join_hyphens(text)):
         word = match.group().lower().replace("’", "'")
         base, _, clitic = word.partition("'")
         if clitic == "t":
             continue  # don't, isn't: negations say nothing about the topic
         if clitic in _CLITICS:
             word = base  # I'm, Egypt's, they're: the word itself
-        if len(word) > 1 and word not in stop:
+        if (len(word) > 1 or word.isdigit()) and word not in stop:
             found.append(word)
     return found
 
@@ -378,10 +392,202 @@ def _sentences(text: str) -> list[str]:
     return [p for p in pieces if p and not _HEADING.match(p)]
 
 
+MIN_SUPPORT = 1.0
+"""Share of a question's topic terms a passage (title and text) must contain for an
+offline extractive answer; below it the answer is "I don't know". Measured on the
+question/document pairs of ``benchmarks/offline_reader.py`` (validation half): at 1.0 no
+unanswerable question was answered; lower values answered questions about things the
+documents do not contain ("when was the Great Wall built" from a page about pyramids)."""
+
+# Words that say what kind of answer is wanted rather than what it is about.
+_TYPE_WORDS = frozenset(
+    {
+        "tall", "high", "long", "far", "deep", "wide", "big", "heavy", "large", "height",
+        "length", "distance", "depth", "width", "weight", "size", "year", "date", "day",
+        "time", "person", "people", "name", "called", "many", "number", "old", "does",
+        "did", "doe", "happen", "happens", "happened",
+    }
+)  # fmt: skip
+
+_UNIT = (
+    r"(?:m|km|cm|mm|metres?|meters?|feet|foot|ft|miles?|kilometres?|kilometers?|inches|"
+    r"yards?|kg|kilograms?|tonnes?|tons?|pounds?|lbs?|storeys?|stories|floors)"
+)
+_MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)"
+)
+# (question pattern, sentence pattern, what the answer is, in words)
+_ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\bhow (?:tall|high|long|far|deep|wide|big|heavy|large)\b|"
+            r"\b(?:height|length|distance|depth|width|weight)\b",
+            re.IGNORECASE,
+        ),
+        re.compile(rf"\d[\d,.]*\s*{_UNIT}\b", re.IGNORECASE),
+        "a measurement",
+    ),
+    (
+        re.compile(r"\bpopulation\b|\bhow many (?:people|inhabitants|residents)\b", re.I),
+        re.compile(r"\d[\d,.]*(?:\s*(?:million|thousand|billion))?"),
+        "a number of people",
+    ),
+    (
+        re.compile(r"^\W*when\b|\b(?:what|which|in what) year\b|\bwhat date\b", re.IGNORECASE),
+        re.compile(
+            rf"\b(?:1\d{{3}}|20\d{{2}})\b|\b\d+\s*(?:BC|BCE|AD|CE)\b|\b{_MONTHS}\b|"
+            r"\bcentury\b|\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b",
+        ),
+        "a date",
+    ),
+    (
+        re.compile(r"\bhow many\b", re.IGNORECASE),
+        re.compile(
+            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+            r"twenty|thirty|forty|fifty|hundred|thousand|million)\b",
+            re.IGNORECASE,
+        ),
+        "a number",
+    ),
+]
+
+
+_WHO = re.compile(r"^\W*who\b|\bwhich person\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+
+
+class _PersonPattern:
+    """A sentence naming someone the question does not: a capitalised word that is neither
+    a stop word ("The", "In") nor one of the question's own words ("Cape Morrow")."""
+
+    def __init__(self, question: str) -> None:
+        self._known = {word.lower() for word in _WORD.findall(question)}
+
+    def search(self, sentence: str) -> bool:
+        stop = _stop_words()
+        return any(
+            word.lower() not in stop and word.lower() not in self._known
+            for word in _CAPITALISED.findall(sentence)
+        )
+
+
+class _SentencePattern(Protocol):
+    def search(self, sentence: str, /) -> Any: ...
+
+
+_HOW_MANY = re.compile(r"\bhow many ([a-z]+)", re.IGNORECASE)
+_NUMBER_WORD = (
+    r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|hundred|thousand|million|dozen)"
+)
+
+
+def _count_pattern(noun: str) -> re.Pattern[str]:
+    """A number at most three words before ``noun`` ("up to twelve books", "100 pyramids")."""
+    stem = re.escape(noun.lower()[: max(3, len(noun) - 2)])
+    return re.compile(rf"\b{_NUMBER_WORD}\s+(?:[\w-]+\s+){{0,3}}?{stem}", re.IGNORECASE)
+
+
+def answer_type(question: str) -> tuple[_SentencePattern, str] | None:
+    """The sentence pattern and description of the answer ``question`` asks for, if known."""
+    if _WHO.search(question):
+        return _PersonPattern(question), "a person"
+    how_many = _HOW_MANY.search(question)
+    if how_many:
+        return _count_pattern(how_many.group(1)), f"a number of {how_many.group(1)}"
+    for asks, gives, words in _ANSWER_TYPES:
+        if asks.search(question):
+            return gives, words
+    return None
+
+
+def topic_terms(question: str) -> set[str]:
+    """The question's :func:`content_terms` that name what it is about (not the answer kind)."""
+    return {term for term in content_terms(question) if term not in _TYPE_WORDS}
+
+
+ALLOW_MISSING_FROM = 4
+"""A question with this many topic terms or more may miss one (often its verb: "created"
+where the document says "started"); shorter questions need them all."""
+
+
+def _stems(text: str) -> set[str]:
+    from crossroads.tools.retrievers.base import search_query_tokens
+
+    words = content_words(text)
+    # bm25s drops one-character tokens; a lone digit ("Python 3") still tells sentences apart.
+    return set(search_query_tokens(" ".join(words))) | {w for w in words if w.isdigit()}
+
+
+def passage_support(question: str, passage: PassageRecord) -> float:
+    """Share of the question's topic terms found (stemmed) in the passage's title and text.
+
+    A term also counts when it starts a longer word of the passage ("climb" in "climber").
+    With :data:`ALLOW_MISSING_FROM` terms or more, one missing term still gives 1.0.
+    """
+    topic = _stems(" ".join(topic_terms(question)))
+    if not topic:
+        return 0.0
+    words = _stems(passage["title"] + " " + passage["text"])
+    found = sum(
+        1
+        for term in topic
+        if term in words or (len(term) >= 4 and any(w.startswith(term) for w in words))
+    )
+    if len(topic) >= ALLOW_MISSING_FROM:
+        found = min(len(topic), found + 1)
+    return found / len(topic)
+
+
+def offline_decline(
+    question: str, passages: Sequence[PassageRecord], query: str = ""
+) -> str | None:
+    """Why an extractive answer from ``passages`` would be a guess, or ``None`` if it is not.
+
+    The topic comes from ``query`` when a model wrote it (it drops chatty words such as
+    "wondering whether they make"), else from the question.
+
+    Declines when no passage holds all of the question's topic terms (see
+    :data:`MIN_SUPPORT`), or when the question asks for a kind of answer (a measurement, a
+    date, a person, a number) that no supporting sentence contains.
+    """
+    about = query or question
+    topic = topic_terms(about)
+    supported = [p for p in passages if passage_support(about, p) >= MIN_SUPPORT]
+    if not topic or not supported:
+        found: set[str] = set()
+        for passage in passages:
+            found |= topic & content_terms(passage["title"] + " " + passage["text"])
+        missing = sorted(topic - found) or sorted(content_terms(question))
+        return OFFLINE_UNSUPPORTED.format(
+            missing=_join_words([f'"{word}"' for word in missing]) or "it"
+        )
+    kind = answer_type(question)
+    if kind is not None:
+        pattern, words = kind
+        if not any(pattern.search(s) for p in supported for s in _sentences(p["text"])):
+            return OFFLINE_NO_TYPE.format(
+                topic=_join_words([f'"{word}"' for word in sorted(topic)]), wanted=words
+            )
+    return None
+
+
+TYPED_MIN_SHARE = 0.5
+"""A sentence of the asked kind must share this share of the question's terms (rounded
+down, at least one). Chosen on the validation pairs of ``benchmarks/offline_reader.py``:
+at 0.5 every validation answer was right (12/12); with one shared term it was 12/13."""
+
+
 def extractive_answer(
     question: str, query: str, passages: Sequence[PassageRecord]
 ) -> tuple[str, list[int]]:
-    """The sentences of ``passages`` that share the most terms with the question and query.
+    """The sentences of ``passages`` that answer the question's type and share its terms.
+
+    When the question asks for a kind of answer (how tall: a measurement; when: a date;
+    who: a person; how many: a number), sentences of that kind come first and the others
+    are left out; otherwise the sentences sharing the most terms with the question and
+    query are given.
 
     Args:
         question: The user's question.
@@ -393,17 +599,25 @@ def extractive_answer(
         order of first use (so ``[k]`` is passage ``cited[k-1]``); empty when no sentence
         shares a term.
     """
-    wanted = content_terms(question) | content_terms(query)
-    scored: list[tuple[int, int, int, str]] = []
+    wanted = _stems(question + " " + query)
+    kind = answer_type(question)
+    scored: list[tuple[int, int, int, int, str]] = []
     for p_index, passage in enumerate(passages, start=1):
         for s_index, sentence in enumerate(_sentences(passage["text"])):
-            score = len(wanted & content_terms(sentence))
-            if score:
-                scored.append((-score, p_index, s_index, sentence))
-    scored.sort()
+            score = len(wanted & _stems(sentence))
+            typed = kind is not None and bool(kind[0].search(sentence))
+            if kind is not None and (
+                not typed or score < max(1, int(len(wanted) * TYPED_MIN_SHARE))
+            ):
+                continue  # a typed answer must also be about the question (half its terms)
+            if score or typed:
+                scored.append((-score, p_index, -int(typed), s_index, sentence))
+    # Best first: most shared terms, then the passage's rank, then the sentence's order.
+    scored.sort(key=lambda item: (item[2], item[0], item[1], item[3]))
     cited: list[int] = []
     parts: list[str] = []
-    for _, p_index, _, sentence in scored[:EXTRACTIVE_SENTENCES]:
+    limit = EXTRACTIVE_SENTENCES if kind is None else 1
+    for _, p_index, _, _, sentence in scored[:limit]:
         if len(sentence) > EXTRACTIVE_SENTENCE_CHARS:
             sentence = sentence[:EXTRACTIVE_SENTENCE_CHARS].rstrip() + "…"
         if p_index not in cited:
@@ -725,7 +939,8 @@ def _nothing_found(state: ResearchState) -> dict[str, Any]:
     failed = dict(pair for r in rounds for pair in r["failed"])
     error: str | None = None
     if not tried:
-        answer = NOTHING_SEARCHABLE + searched
+        # The why (each backend's note) is in ``error``; the answer says what to do, once.
+        answer = NOTHING_SEARCHABLE + FACTS_HINT
         notes = "; ".join(f"{b}: {why}" for r in rounds for b, why in r["skipped"])
         error = ERROR_NO_BACKEND.format(notes=notes or "none configured")
     elif rounds and len(rounds[-1]["failed"]) == len(rounds[-1]["backends"]):
@@ -745,8 +960,31 @@ def _nothing_found(state: ResearchState) -> dict[str, Any]:
 
 def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
     kept = state.get("kept") or []
-    text, cited = extractive_answer(state["question"], state.get("query") or "", kept)
     rounds = state.get("rounds") or []
+    # Offline the query is the question's own keywords; a model's rewrite is a better topic.
+    about = state.get("query") or "" if why is not None else ""
+    declined = offline_decline(state["question"], kept, about)
+    if declined is not None:
+        detail: dict[str, Any] = {
+            "mode": "extractive",
+            "declined": declined,
+            "queries": [r["query"] for r in rounds],
+        }
+        return {"answer": declined, "sources": [], "steps": [_step("answer", detail)]}
+    kept = [p for p in kept if passage_support(about or state["question"], p) >= MIN_SUPPORT]
+    text, cited = extractive_answer(state["question"], state.get("query") or "", kept)
+    if not text and kept and answer_type(state["question"]) is not None:
+        kind = answer_type(state["question"])
+        assert kind is not None
+        declined = OFFLINE_NO_TYPE.format(
+            topic=_join_words([f'"{w}"' for w in sorted(topic_terms(state["question"]))]),
+            wanted=kind[1],
+        )
+        return {
+            "answer": declined,
+            "sources": [],
+            "steps": [_step("answer", {"mode": "extractive", "declined": declined})],
+        }
     if not text:
         return _nothing_found(state)
     prefix = EXTRACTIVE_PREFIX if why is None else EXTRACTIVE_AFTER_MODEL_FAILURE

@@ -191,8 +191,8 @@ def graph(
 @app.command()
 def index(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files or folders of .md, .txt, .pdf, .html.")
-    ],
+        list[Path] | None, typer.Argument(help="Files or folders of .md, .txt, .pdf, .html.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     max_file_mb: Annotated[
         float,
@@ -204,10 +204,31 @@ def index(
             "--follow-symlinks", help="Also index files that symlinks lead to outside PATHS."
         ),
     ] = False,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example",
+            help="Index the small example corpus shipped with crossroads, to try offline facts "
+            '(then ask "How tall is the Cape Morrow lighthouse?").',
+        ),
+    ] = False,
 ) -> None:
     """Index your documents for the researcher (only changed files are re-read)."""
     from crossroads.tools.retrievers import build_index
 
+    if example:
+        from importlib import resources
+
+        paths = [
+            *(paths or []),
+            Path(str(resources.files("crossroads") / "data" / "example_corpus")),
+        ]
+    if not paths:
+        err.print(
+            "Give the files or folders to index (crossroads index PATH), or try the shipped "
+            "example documents: crossroads index --example"
+        )
+        raise typer.Exit(2)
     with user_errors():
         settings = Settings.from_env()
         directory = settings.data_dir / "index"

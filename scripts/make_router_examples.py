@@ -1,6 +1,9 @@
 """Write ``crossroads/data/router_examples.jsonl``, the offline router's training and test rows.
 
-Each row is ``{"text": ..., "label": "math" | "fact" | "none", "split": "train" | "heldout"}``.
+Each row is ``{"text": ..., "label": "math" | "fact" | "none", "split": "train" |
+"validation" | "heldout", "source": ...}``; ``source`` is ``synthetic`` (the tables below),
+``gsm8k``, ``nq_open`` or ``written`` (see ``scripts/router_real_data.py`` for those and for
+how their split is fixed).
 
 How the rows are made, and why the held-out accuracy it yields is honest:
 
@@ -18,14 +21,18 @@ How the rows are made, and why the held-out accuracy it yields is honest:
 The output is deterministic (fixed seed, stable order): run it again and ``git diff`` shows
 only what you changed here.
 
-    .venv/bin/python scripts/make_router_examples.py
+    .venv/bin/python scripts/make_router_examples.py [../shared/data]
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from router_real_data import DEFAULT_DATA_DIR, real_rows
 
 OUTPUT_PATH = (
     Path(__file__).resolve().parent.parent / "crossroads" / "data" / "router_examples.jsonl"
@@ -1104,8 +1111,8 @@ write a children's rhyme about counting sheep
 TRAIN_COMPOSED_PER_CLASS = 260
 
 
-def build_rows() -> list[dict[str, str]]:
-    """Assemble both splits, drop duplicates, and keep held-out texts out of train."""
+def build_rows(data_dir: Path = DEFAULT_DATA_DIR) -> list[dict[str, str]]:
+    """Assemble the splits, drop duplicates, and keep held-out texts out of train."""
     rng = random.Random(SEED)
     train: list[tuple[str, str]] = (
         [
@@ -1138,14 +1145,28 @@ def build_rows() -> list[dict[str, str]]:
             if not key or key in seen:
                 continue
             seen.add(key)
-            rows.append({"text": text.strip(), "label": label, "split": split})
+            rows.append(
+                {"text": text.strip(), "label": label, "split": split, "source": "synthetic"}
+            )
     rows.sort(key=lambda row: 0 if row["split"] == "train" else 1)  # stable: train first
+    # Real phrasing (GSM8K, NQ-open) and hand-written chat/writing rows, split by a fixed
+    # hash of their text (scripts/router_real_data.py). A real row equal to a synthetic one
+    # is dropped, so no text is in two splits.
+    for row in real_rows(data_dir):
+        key = " ".join(row["text"].lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(row)
     return rows
 
 
 def main() -> None:
     """Write the jsonl file and print how many rows each split and label got."""
-    rows = build_rows()
+    data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA_DIR
+    if not (data_dir / "gsm8k_train.jsonl").is_file():
+        sys.exit(f"Real data not found in {data_dir}; pass the folder holding gsm8k_train.jsonl.")
+    rows = build_rows(data_dir)
     OUTPUT_PATH.parent.mkdir(parents=True, exist_ok=True)
     with OUTPUT_PATH.open("w", encoding="utf-8") as handle:
         for row in rows:

@@ -39,14 +39,16 @@ language of :func:`crossroads.tools.calculator.evaluate`. Example::
 from __future__ import annotations
 
 import ast
+import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 from text_to_num import alpha2digit
 
-from crossroads.errors import InputError
+from crossroads.errors import CrossroadsError, InputError
 
 # --- reasons for declining (shown to users and to the calculator agent) -----------------
 
@@ -66,6 +68,20 @@ DECLINE_STORY_SECOND_START = (
 DECLINE_STORY_LEFT_WITHOUT_LOSS = "The question asks what is left, but no step takes anything away."
 DECLINE_STORY_ONE_NUMBER = "The story gives only one number; I can't tell what to do with it."
 DECLINE_STORY_RATE = "I can't tell whether to multiply or divide with {step!r}."
+
+DECLINE_STORY_UNSAFE = (
+    "The story says {phrase!r}, which I can't read safely without a model; ask a model, or "
+    "type the arithmetic itself (like '20 - 4 - 3')."
+)
+DECLINE_STORY_UNUSED = (
+    "I could not use the number {number} from the story, so any answer would be a guess; "
+    "ask a model, or write the arithmetic."
+)
+DECLINE_STORY_ASKED = (
+    "The question asks about {noun!r}, which the story never counts; ask a model, or write "
+    "the arithmetic."
+)
+DECLINE_DIGITS = "I can round to at most {limit} digits; ask for fewer."
 
 ERROR_NOT_TEXT = "The question must be a string, got {type_name}."
 
@@ -257,6 +273,21 @@ def _decrease_by(match: re.Match[str]) -> str:
 @_phrase(rf"\b({_N}) ?(?:%|percent) off (?:of )?({_N})")
 def _percent_off(match: re.Match[str]) -> str:
     return f"{match.group(2)} * (1 - {match.group(1)} / 100)"
+
+
+@_phrase(
+    rf"\b({_N}) ?(?:%|percent) (?:tip|tax|service charge|gratuity|commission|interest) (?:on|of|for) ({_N})"
+)
+def _percent_on(match: re.Match[str]) -> str:
+    return f"({match.group(2)} * {match.group(1)} / 100)"
+
+
+@_phrase(
+    rf"\b(?:split|divide|share) ({_N}) (?:equally |evenly )?(?:among|between|by|across) ({_N})"
+    r"(?: (?:people|persons|friends|kids|children|ways|parts|groups|of us|guests))?"
+)
+def _split_among(match: re.Match[str]) -> str:
+    return f"({match.group(1)} / {match.group(2)})"
 
 
 @_phrase(rf"\b({_N}) split ({_N}) ways")
@@ -648,7 +679,12 @@ def _read_story(text: str) -> str | Decline:
         combine(sign, value)
         # Only a step with a gain or loss verb lends its sign to a following verbless step
         # ("used 24 for a necklace and 15 for a bracelet"); an opening "has 40" does not.
-        last_sign = verb_sign if verb_sign in ("+", "-") and _has_verb(step) else ""
+        # A verbless step after a signed one keeps the sign for the next ("gives away 24
+        # oatmeal, 18 sugar and 30 chocolate cookies").
+        if _has_verb(step):
+            last_sign = verb_sign if verb_sign in ("+", "-") else ""
+        elif verb_sign != last_sign:
+            last_sign = ""
     if rate is not None:
         value, item, container = rate
         counted = _NUMBER_TOKEN.findall(question)
@@ -723,6 +759,18 @@ _ALLOWED_NODES = (
 )  # fmt: skip
 
 
+def _is_known_call(node: ast.Call) -> bool:
+    """``sqrt(x)``, or ``round(x, n)`` with a whole ``n`` (what the rounding phrase writes)."""
+    if node.keywords or not isinstance(node.func, ast.Name):
+        return False
+    if node.func.id == "sqrt":
+        return len(node.args) == 1
+    digits = node.args[1] if len(node.args) == 2 else None
+    if isinstance(digits, ast.UnaryOp) and isinstance(digits.op, ast.USub):
+        digits = digits.operand
+    return isinstance(digits, ast.Constant) and type(digits.value) is int
+
+
 def _is_well_formed(expression: str) -> bool:
     try:
         tree = ast.parse(expression, mode="eval")
@@ -731,9 +779,9 @@ def _is_well_formed(expression: str) -> bool:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             return False
-        if isinstance(node, ast.Name) and node.id != "sqrt":
+        if isinstance(node, ast.Name) and node.id not in ("sqrt", "round"):
             return False
-        if isinstance(node, ast.Call) and (len(node.args) != 1 or node.keywords):
+        if isinstance(node, ast.Call) and not _is_known_call(node):
             return False
         if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
             return False
@@ -791,6 +839,7 @@ def read(question: str, *, previous: str | float | None = None) -> Reading | Dec
             else Decline(DECLINE_MALFORMED.format(expression=expression))
         )
     text = _normalise(stripped)
+    text, precision = _take_precision(text)
     steps = re.split(r"\s*(?:,\s*)?\b(?:and then|then)\b\s*", text)
     result: str | Decline = Decline(DECLINE_NO_NUMBERS)
     current = previous_text
@@ -800,14 +849,173 @@ def read(question: str, *, previous: str | float | None = None) -> Reading | Dec
             break
         current = result
     if isinstance(result, Decline):
+        units = _read_units(text)
+        if units is not None:
+            result = units
+    if isinstance(result, Decline):
         story = _read_story(text)
+        if isinstance(story, str):
+            story = _check_story(text, story)
         if isinstance(story, str) or _looks_like_story(text):
             result = story
     if isinstance(result, Decline):
         return result
+    if precision is not None and not isinstance(result, Decline):
+        result = _rounded(result, *precision)
+        if isinstance(result, Decline):
+            return result
     if not _is_well_formed(result):
         return Decline(DECLINE_MALFORMED.format(expression=result))
     return Reading(result)
+
+
+# --- rounding, units, and the story safety check -----------------------------------------
+
+_PRECISION = re.compile(
+    r"\s*,?\s*(?:rounded |correct )?(?:to|with) (\d+) (decimal places?|decimals?|dp|"
+    r"significant (?:digits|figures)|digits|sig figs)\s*$"
+)
+MAX_DIGITS = 15
+
+
+def _take_precision(text: str) -> tuple[str, tuple[int, bool] | None]:
+    """Strip a trailing "to N decimal places" / "to N digits" (significant)."""
+    match = _PRECISION.search(text)
+    if not match:
+        return text, None
+    decimal = match.group(2).startswith(("decimal", "dp"))
+    return text[: match.start()].strip(), (int(match.group(1)), decimal)
+
+
+def _rounded(expression: str, digits: int, decimal: bool) -> str | Decline:
+    """``round(expression, …)`` to ``digits`` decimal places or significant digits."""
+    if digits > MAX_DIGITS or digits < (0 if decimal else 1):
+        return Decline(DECLINE_DIGITS.format(limit=MAX_DIGITS))
+    if decimal:
+        return f"round({expression}, {digits})"
+    from crossroads.tools.calculator import evaluate  # the engine decides the magnitude
+
+    try:
+        value = float(evaluate(expression))
+    except CrossroadsError:  # the engine's own message is shown when the agent evaluates it
+        return f"round({expression}, {digits})"
+    if value == 0 or not math.isfinite(value):
+        return expression
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    return f"round({expression}, {places})"
+
+
+# Units of time and count, in the smallest unit of their kind.
+_UNITS: dict[str, tuple[str, Fraction]] = {
+    "second": ("time", Fraction(1)), "minute": ("time", Fraction(60)),
+    "hour": ("time", Fraction(3600)), "day": ("time", Fraction(86400)),
+    "week": ("time", Fraction(604800)), "fortnight": ("time", Fraction(1209600)),
+    "millisecond": ("time", Fraction(1, 1000)),
+    "dozen": ("count", Fraction(12)), "score": ("count", Fraction(20)),
+    "gross": ("count", Fraction(144)), "pair": ("count", Fraction(2)),
+    "unit": ("count", Fraction(1)), "item": ("count", Fraction(1)),
+    "egg": ("count", Fraction(1)), "thing": ("count", Fraction(1)),
+}  # fmt: skip
+_UNIT_WORD = r"(millisecond|second|minute|hour|day|week|fortnight|dozen|score|gross|pair|unit|item|egg|thing)s?"
+_AMOUNT = rf"(?:(\d+(?:\.\d+)?|a|an|one) {_UNIT_WORD}|({_N.replace('|PREV', '')}))"
+_UNITS_QUESTION = re.compile(rf"^how many {_UNIT_WORD} (?:are |is )?(?:there )?in (.+?)$")
+_UNIT_PART = re.compile(rf"^(\d+(?:\.\d+)?|a|an|one) {_UNIT_WORD}$")
+
+
+def _read_units(text: str) -> str | None:
+    """ "how many days are in 3 weeks and 4 days", "how many seconds in a day": a conversion.
+
+    Every part after "in" must be an amount with a known unit of the asked kind; anything
+    else returns ``None`` (not this shape).
+    """
+    body = _TRAILERS.sub("", text)
+    match = _UNITS_QUESTION.match(body)
+    if not match:
+        return None
+    kind, target = _UNITS[match.group(1)]
+    terms: list[str] = []
+    for part in re.split(r"\s*(?:,|\band\b|\bplus\b)\s*", match.group(2)):
+        if not part:
+            continue
+        amount = _UNIT_PART.match(part.strip())
+        if amount is None and kind == "count" and re.fullmatch(r"\d+(?:\.\d+)?", part.strip()):
+            terms.append(part.strip())  # "3 dozen" was already rewritten to 36
+            continue
+        if amount is None:
+            return None
+        unit_kind, size = _UNITS[amount.group(2)]
+        if unit_kind != kind:
+            return None
+        count = "1" if amount.group(1) in ("a", "an", "one") else amount.group(1)
+        ratio = size / target
+        factor = (
+            str(ratio.numerator)
+            if ratio.denominator == 1
+            else f"{ratio.numerator} / {ratio.denominator}"
+        )
+        terms.append(f"{count} * {factor}" if factor != "1" else count)
+    if not terms:
+        return None
+    return " + ".join(terms)
+
+
+# Words whose meaning in a story this reader cannot follow: a sentence holding one means no
+# answer (measured on the validation split of GSM8K, see benchmarks/offline_reader.py).
+_UNSAFE_STORY = re.compile(
+    r"\b(?:than|times|per|every|each|if|would|could|should|will|change|rest|remaining|"
+    r"equally|evenly|same|instead|already|still|need|needs|worth|together|other|others|"
+    r"another|cost|costs|price|cheaper|pays?|paid|profit|save[sd]?|saving|week|weeks|day|days|"
+    r"month|months|year|years|hours?|minutes?|miles?|pounds?|ounces?|liters?|gallons?|"
+    r"pints?|cups?|feet|inches|meters?|grams?|kilograms?|slices?|pieces?|half|twice|double|"
+    r"triple|percent|fewer|less|more|some|all|both|only|except|but|not|without|back|"
+    r"again|whole|first|second|third|last|next|after|before|until|since|so|because|while|"
+    r"bills?|coins?|dollars?|cents?|bought|buys?|sold|sells?|spent|spends?|charges?|can|once|"
+    r"legs?|wheels?|eyes?|feet|including|among|quarters|dimes|nickels|pennies)\b|%|\$"
+)
+
+
+SHORT_STORY_WORDS = 24
+"""A story this short with at most three numbers is read with the smaller trap list below."""
+_UNSAFE_SHORT_STORY = re.compile(
+    r"\b(?:than|times|twice|half|double|triple|percent|could|will|per|every|"
+    r"week|weeks|day|days|month|months|year|years|hours?|minutes?|change|rest|same|instead|"
+    r"already|worth|together|other|others|another|only|except|but|not|without|all|both|"
+    r"fewer|less|quarters|dimes|nickels|pennies|profit|after|before|some|which|for each|"
+    r"splits|weighs?|g|kg|grams?|kilograms?|pounds?|ounces?|reps|sets|liters?|gallons?|"
+    r"pairs?|scores?|gross|additional)\b|%"
+)
+_CONDITION_AFTER_STORY = re.compile(r"[.!?]\s+if\b|\bif\b.*[.!?]\s+\w")
+"""An "if" in a story of several sentences changes what the story means: no answer."""
+_VERB_AFTER_HOW_MANY = frozenset({"do", "does", "did", "are", "is", "were", "was", "have", "has"})
+
+
+def _check_story(text: str, expression: str) -> str | Decline:
+    """Accept a story reading only when nothing in it is a known trap and every number is used.
+
+    A real word problem's wording outruns the story rules quickly ("30 more gold coins than
+    silver coins"); a wrong number said with confidence is worse than a decline, so any
+    sentence the rules may misread, or any number they left out, means no answer.
+    """
+    short = len(text.split()) <= SHORT_STORY_WORDS and len(_NUMBER_TOKEN.findall(text)) <= 3
+    unsafe = (_UNSAFE_SHORT_STORY if short else _UNSAFE_STORY).search(text)
+    if unsafe is None and short:
+        unsafe = _CONDITION_AFTER_STORY.search(text)
+        if unsafe is not None:
+            return Decline(DECLINE_STORY_UNSAFE.format(phrase="if"))
+    if unsafe:
+        return Decline(DECLINE_STORY_UNSAFE.format(phrase=unsafe.group()))
+    asked = re.search(r"\bhow many (?:total |more |different |of the )?([a-z]+)", text)
+    if asked:
+        story = text[: asked.start()]
+        nouns = {_singular(word) for word in re.findall(r"[a-z]+", story)}
+        if _singular(asked.group(1)) not in nouns and asked.group(1) not in _VERB_AFTER_HOW_MANY:
+            return Decline(DECLINE_STORY_ASKED.format(noun=asked.group(1)))
+    used = Counter(_NUMBER_TOKEN.findall(expression))
+    for number in _NUMBER_TOKEN.findall(text):
+        if used[number] <= 0:
+            return Decline(DECLINE_STORY_UNUSED.format(number=number))
+        used[number] -= 1
+    return expression
 
 
 def _looks_like_story(text: str) -> bool:

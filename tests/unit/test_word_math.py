@@ -218,3 +218,71 @@ def test_dozens_multiply_the_number_before_them(question: str, answer: int) -> N
     expression = read_expression(question)
     assert expression is not None
     assert evaluate(expression) == answer
+
+
+# --- everyday phrasings from issue 17, and the story safety check --------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("What's 17% tip on $86.40?", 14.688),
+        ("how many days are in 3 weeks and 4 days", 25),
+        ("how many seconds in a day", 86400),
+        ("how many minutes are in 2 hours and 30 minutes?", 150),
+        ("how many eggs in 3 dozen", 36),
+        ("split $120 among 8 people", 15),
+        ("square root of 2 to 10 digits", 1.414213562),
+        ("22/7 to 4 decimal places", 3.1429),
+        ("10 / 4 to 0 decimal places", 3),
+    ],
+)
+def test_everyday_phrasings_read_to_the_right_value(question: str, value: float) -> None:
+    reading = read(question)
+    assert isinstance(reading, Reading), reading
+    assert evaluate(reading.expression) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        (
+            "Gretchen has 110 coins. There are 30 more gold coins than silver coins. "
+            "How many gold coins?",
+            "than",
+        ),
+        (
+            "Mary sees three breeding balls with 8 snakes each and 6 additional pairs of snakes. "
+            "How many snakes did she see total?",
+            "additional",
+        ),
+        ("Farmer Brown fed 7 chickens and 5 sheep. How many total legs were there?", "legs"),
+        (
+            "John has 2 umbrellas in his house and 1 in the car. If they cost $8 each, how "
+            "much did he pay in total?",
+            "if",
+        ),
+    ],
+)
+def test_real_story_traps_decline_with_a_way_forward(question: str, said: str) -> None:
+    outcome = read(question)
+    assert isinstance(outcome, Decline)
+    assert said in outcome.reason
+    assert "ask a model" in outcome.reason
+
+
+def test_a_story_number_left_unused_means_no_answer() -> None:
+    outcome = read("Ben has 20 eggs. He ate 4 eggs and 3 eggs and 2 eggs, 5 eggs. How many now?")
+    assert isinstance(outcome, Decline) or evaluate(outcome.expression) == 6
+
+
+def test_a_question_about_what_the_story_never_counts_declines() -> None:
+    outcome = read("Tom has 5 dogs. He found 2 dogs. How many tails are there?")
+    assert isinstance(outcome, Decline)
+    assert "tails" in outcome.reason
+
+
+def test_rounding_to_too_many_digits_declines() -> None:
+    outcome = read("square root of 2 to 40 digits")
+    assert isinstance(outcome, Decline)
+    assert "at most 15" in outcome.reason

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import bm25s
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -35,7 +35,10 @@ __all__ = [
     "RetrievalError",
     "RetrievalTimeout",
     "Retriever",
+    "join_hyphens",
     "query_terms",
+    "search_query_tokens",
+    "search_tokens",
     "trim_to_relevant",
 ]
 
@@ -113,6 +116,54 @@ def parse_retry_after(value: str | None) -> float | None:
         # The HTTP-date form is rare for APIs; treating it as unknown is safe (we just do not wait).
         return None
     return seconds if seconds >= 0 else None
+
+
+_HYPHENATED = re.compile(r"\b[^\W\d_]+(?:[-‐‑][^\W\d_]+)+\b")
+
+
+def join_hyphens(text: str) -> str:
+    """Write each hyphenated word also joined: "Wi-Fi" becomes "WiFi Wi Fi".
+
+    Applied to both documents and queries, so "wifi", "wi-fi" and "Wi Fi" find each other.
+    """
+    return _HYPHENATED.sub(
+        lambda m: f"{re.sub(r'[-‐‑]', '', m.group())} {re.sub(r'[-‐‑]', ' ', m.group())}", text
+    )
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer: the stemmer bm25s supports (Snowball English)
+
+    return Stemmer.Stemmer("english")
+
+
+def search_tokens(texts: list[str]) -> Any:
+    """bm25s tokens for the local index and its queries: case-folded, hyphens joined
+    (:func:`join_hyphens`), English stop words removed, Snowball-stemmed ("pyramids" and
+    "pyramid" are one term).
+
+    Returns:
+        bm25s ``Tokenized`` (ids and vocabulary), as :meth:`bm25s.BM25.index` takes.
+    """
+    return bm25s.tokenize(
+        [join_hyphens(text) for text in texts],
+        stopwords="en",
+        stemmer=_stemmer(),
+        show_progress=False,
+    )
+
+
+def search_query_tokens(query: str) -> list[str]:
+    """The query's terms, tokenised as :func:`search_tokens` tokenises documents."""
+    tokens = bm25s.tokenize(
+        join_hyphens(query),
+        stopwords="en",
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+    return list(tokens[0]) if tokens else []
 
 
 def query_terms(text: str) -> set[str]:

@@ -61,7 +61,12 @@ from pypdf import PdfReader
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from crossroads.errors import InputError
-from crossroads.tools.retrievers.base import Passage, RetrievalError
+from crossroads.tools.retrievers.base import (
+    Passage,
+    RetrievalError,
+    search_query_tokens,
+    search_tokens,
+)
 
 __all__ = ["SUPPORTED_SUFFIXES", "IndexStats", "LocalIndex", "build_index"]
 
@@ -69,7 +74,8 @@ BACKEND_NAME = "local"
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
 MANIFEST_NAME = "manifest.json"
 BM25_DIR_NAME = "bm25"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""2: terms are stemmed and hyphens joined (``search_tokens``); a version-1 index is rebuilt."""
 DEFAULT_CHUNK_CHARS = 1000
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 """Files larger than this are skipped (``crossroads index --max-file-mb``)."""
@@ -262,11 +268,11 @@ class LocalIndex:
             RetrievalError: If there is no index yet or it cannot be read.
         """
         bm25, corpus = self._load()
-        query_tokens = bm25s.tokenize(query, stopwords="en", return_ids=False, show_progress=False)
-        if k <= 0 or not corpus or not query_tokens or not query_tokens[0]:
+        query_tokens = search_query_tokens(query)
+        if k <= 0 or not corpus or not query_tokens:
             return []
         documents, scores = bm25.retrieve(
-            query_tokens, k=min(k, len(corpus)), show_progress=False, n_threads=0
+            [query_tokens], k=min(k, len(corpus)), show_progress=False, n_threads=0
         )
         passages = []
         for doc_id, score in zip(documents[0], scores[0], strict=True):
@@ -307,6 +313,8 @@ class LocalIndex:
     def _read(self, manifest_path: Path) -> tuple[bm25s.BM25 | None, list[dict[str, Any]]]:
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if manifest.get("version") != MANIFEST_VERSION:
+                raise ValueError("it was built by an older version of crossroads")
             corpus = _corpus_from(manifest["files"])
             if not corpus:
                 return None, []
@@ -604,11 +612,7 @@ def _write_bm25(target: Path, corpus: list[dict[str, Any]]) -> None:
     target.mkdir(parents=True)
     if corpus:
         # The title goes in with the text so that a file name or page title can match too.
-        tokens = bm25s.tokenize(
-            [f"{c['title']}\n{c['text']}" for c in corpus],
-            stopwords="en",
-            show_progress=False,
-        )
+        tokens = search_tokens([f"{c['title']}\n{c['text']}" for c in corpus])
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         bm25.save(target, show_progress=False)
