@@ -228,6 +228,8 @@ def ask(
     code = STATUS_EXIT[status]
     if as_json:
         data = {**result.to_dict(), "status": status, "exit_code": code}
+        if thread is None:
+            data["thread_id"] = None  # nothing was kept: there is no thread to continue
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
         print_result(result)
@@ -259,6 +261,7 @@ STEP_NAMES = {
     "update_memory": "updating the story notes",
     "assemble": "assembling",
     "respond": "finishing",
+    "write": "writing",
 }
 
 
