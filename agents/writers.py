@@ -120,6 +120,7 @@ PLANNER_UNUSABLE = "the planner's reply was unusable twice ({error}); wrote it a
 PARTS_CAPPED = "the plan had {count} parts; kept the first {limit} (max_parts)"
 CRITIC_UNUSABLE = "the critic's reply was unusable ({error}); its reading is missing"
 NOTES_HEADING = "Notes:"
+NOTHING_WRITTEN_ANSWER = "Sorry, I could not write this: {error}"
 
 MAX_REVIEW_ROUNDS = 3
 """Times a person can send plan feedback or edits before the run goes on with the plan."""
@@ -758,6 +759,9 @@ async def assemble(state: WritersState) -> dict[str, Any]:
             heading = f"## {number}. {part['title']}" if part["title"] else f"## Part {number}"
             sections.append(f"{heading}\n\n{part['text']}")
         body = "\n\n".join(sections)
+    if error and not body:
+        # Nothing to show: say why in one sentence instead of a list of notes.
+        body, notes = NOTHING_WRITTEN_ANSWER.format(error=error), []
     if notes:
         body = (
             (body + "\n\n---\n" if body else "")

@@ -42,6 +42,7 @@ from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
+from crossroads.threads import ThreadInfo
 from crossroads.transient import is_transient
 from crossroads.usage import Usage, empty_usage
 from crossroads.validation import clean_question
@@ -529,6 +530,27 @@ class Crossroads:
             return seen
 
         return self._start().call(read)
+
+    def thread_infos(self, limit: int = 100) -> list[ThreadInfo]:
+        """Saved threads with their title (first question) and last-used time, most recent
+        first (at most ``limit``)."""
+        from crossroads.threads import list_threads
+
+        async def read() -> list[ThreadInfo]:
+            assert self._graph is not None
+            return await list_threads(self._graph, limit)
+
+        return self._start().call(read)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete a saved thread and all its checkpoints."""
+        from crossroads.threads import delete_thread
+
+        async def delete() -> None:
+            assert self._graph is not None
+            await delete_thread(self._graph, thread_id)
+
+        self._start().call(delete)
 
 
 _DONE = object()

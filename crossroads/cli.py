@@ -1,8 +1,9 @@
 """The ``crossroads`` command: ask, chat, index, graph, eval.
 
 Built on typer (commands and options), rich (output) and prompt_toolkit (line editing and
-history in the chat). Every user mistake ends in one line on stderr and exit code 2, never a
-traceback: configuration errors, bad questions, missing files.
+history in the chat). Exit codes: 0 the question was answered; 1 the request ended without an
+answer (a provider failure, a budget, an offline decline); 2 a user mistake (bad input or
+configuration, an unusable data folder), printed as one line on stderr, never a traceback.
 
     crossroads ask "What is 15% of 240?"
     crossroads ask "capital of australia" --json
@@ -14,12 +15,17 @@ traceback: configuration errors, bad questions, missing files.
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +37,7 @@ from rich.text import Text
 
 from crossroads import __version__
 from crossroads.api import Crossroads, Result
-from crossroads.errors import CrossroadsError
+from crossroads.errors import ConfigurationError, CrossroadsError
 from crossroads.settings import Settings
 from crossroads.terminal import plain_for_terminal
 
@@ -41,10 +47,17 @@ def escape(text: str) -> str:
     must not drive the terminal), then markup escaped."""
     return escape_markup(plain_for_terminal(text))
 
+from crossroads.validation import MAX_QUESTION_CHARS
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 answered; 1 no answer (the model failed, a budget ran out, or offline mode "
+    "declined); 2 a mistake in the input or the configuration."
+)
 
 app = typer.Typer(
     name="crossroads",
-    help="Ask one question; a router hands it to the agent that can do the job.",
+    help="Ask one question; a router hands it to the agent that can do the job.\n\n"
+    + EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -54,7 +67,19 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ROUTE_STYLES = {"math": "bold cyan", "fact": "bold green", "none": "bold magenta"}
+ROUTE_LABELS = {"none": "writing"}
+"""Badge text for routes whose registry name reads badly (the writers' route is ``none``)."""
+EXIT_OK = 0
+EXIT_NO_ANSWER = 1
 EXIT_USAGE = 2
+STATUS_EXIT = {"answered": EXIT_OK, "paused": EXIT_OK, "partial": EXIT_NO_ANSWER}
+STATUS_EXIT.update({"failed": EXIT_NO_ANSWER, "declined": EXIT_NO_ANSWER})
+NOT_FINISHED = "Sorry, I could not"
+"""How an answer that is only an apology for a failure begins (the app's and the agents')."""
+UNUSABLE_HOME = (
+    "the data folder {folder} is not usable: {cause} (set CROSSROADS_HOME to a writable folder)"
+)
+STDIN_TOO_LONG_BYTES = MAX_QUESTION_CHARS * 4 + 4
 OFFLINE_NOTE = (
     "offline mode (no model configured): math word problems and facts from your indexed "
     "documents work; writing needs a model (set GOOGLE_API_KEY or CROSSROADS_MODEL)"
@@ -89,9 +114,57 @@ def user_errors() -> Iterator[None]:
         raise fail(str(error)) from None
 
 
-def make_app(model: str | None, offline: bool) -> Crossroads:
-    """The app for a CLI command (SQLite threads under CROSSROADS_HOME)."""
-    return Crossroads(model=model, offline=True if offline else None)
+def make_app(model: str | None, offline: bool, *, keep_threads: bool = True) -> Crossroads:
+    """The app for a CLI command: SQLite threads under CROSSROADS_HOME, or, for a one-off
+    question (``keep_threads=False``), threads kept in memory only."""
+    return Crossroads(
+        model=model,
+        offline=True if offline else None,
+        checkpointer=None if keep_threads else "memory",
+    )
+
+
+def check_data_dir(settings: Settings) -> None:
+    """Make sure the data folder can be created and written, or raise one clear sentence.
+
+    Raises:
+        ConfigurationError: the folder is a file, read-only, or on a full disk.
+    """
+    folder = settings.data_dir
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(0, "it is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".crossroads-check-") as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        cause = (error.strerror or str(error) or type(error).__name__).lower()
+        raise ConfigurationError(UNUSABLE_HOME.format(folder=folder, cause=cause)) from None
+
+
+def cli_settings() -> Settings:
+    """Settings from the environment, with the data folder checked (one line, exit 2)."""
+    with user_errors():
+        settings = Settings.from_env()
+        check_data_dir(settings)
+    return settings
+
+
+def outcome(result: Result) -> str:
+    """``answered``, ``paused`` (waiting for a review), ``partial`` (an answer, but the request
+    stopped early), ``failed`` (no answer) or ``declined`` (offline mode cannot do it)."""
+    if result.interrupt is not None:
+        return "paused"
+    declined = getattr(result, "declined", None)
+    if declined or any(step.get("action") == "offline" for step in result.steps):
+        return "declined"
+    if result.error:
+        if not result.answer.strip() or result.answer.startswith(NOT_FINISHED):
+            return "failed"
+        return "partial"
+    return "answered"
 
 
 def describe_mode(settings: Settings) -> str:
@@ -124,32 +197,185 @@ def main(
 # -- ask ------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    question: Annotated[
+        str,
+        typer.Argument(
+            help=f"The question, in quotes (at most {MAX_QUESTION_CHARS:,} characters); "
+            "- reads it from standard input."
+        ),
+    ],
     model: ModelOption = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the Result as one JSON object.")
+        bool,
+        typer.Option("--json", help="Print the Result as one JSON object, with its status."),
     ] = False,
-    thread: ThreadOption = None,
+    thread: Annotated[
+        str | None,
+        typer.Option(
+            "--thread",
+            "-t",
+            help="Keep this question in a saved conversation (continued if it exists). "
+            "Without it, nothing is saved.",
+        ),
+    ] = None,
     offline: OfflineOption = False,
 ) -> None:
     """Answer one question and print the answer."""
-    with user_errors(), make_app(model, offline) as crossroads:
-        result = crossroads.ask(question, thread_id=thread)
+    text: str | bytes = question
+    if question == "-":
+        text = sys.stdin.buffer.read(STDIN_TOO_LONG_BYTES)
+    cli_settings()
+    with user_errors(), make_app(model, offline, keep_threads=thread is not None) as crossroads:
+        if thread is not None and not crossroads.history(thread):
+            err.print(f"[dim]new conversation: {escape(thread)}[/]")
+        if err.is_terminal and not as_json:
+            result = ask_with_spinner(crossroads, text, thread)
+        else:
+            result = crossroads.ask(text, thread_id=thread)
+    status = outcome(result)
+    code = STATUS_EXIT[status]
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-        return
-    print_result(result)
-    if result.error and not result.answer:
-        raise typer.Exit(1)
+        data = {**result.to_dict(), "status": status, "exit_code": code}
+        if thread is None:
+            data["thread_id"] = None  # nothing was kept: there is no thread to continue
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        print_result(result)
+    if code:
+        raise typer.Exit(code)
+
+
+STEP_NAMES = {
+    "intake": "starting",
+    "router": "routing",
+    "plan_step": "planning the steps",
+    "prepare": "reading the question",
+    "extract": "extracting",
+    "evaluate": "computing",
+    "phrase": "phrasing the answer",
+    "give_up": "giving up",
+    "rewrite": "rewriting the query",
+    "retrieve": "searching",
+    "grade": "checking what was found",
+    "answer": "answering",
+    "start_request": "starting",
+    "premise": "drafting the premise",
+    "plan": "planning",
+    "critique_plan": "reviewing the plan",
+    "review_plan": "waiting for the plan review",
+    "write_part": "writing part {part}",
+    "critique_part": "reviewing part {part}",
+    "accept_part": "keeping part {part}",
+    "update_memory": "updating the story notes",
+    "assemble": "assembling",
+    "respond": "finishing",
+    "write": "writing",
+}
+
+
+class StepTracker:
+    """Turns stream events into the name of the current step (``writing part 2/5``)."""
+
+    def __init__(self) -> None:
+        self.step = "starting"
+        self.parts_done = 0
+        self.parts_total = 0
+
+    def feed(self, event: Any) -> bool:
+        """Update from one event; ``True`` when the step name changed."""
+        before = self.step
+        if event.type == "progress" and event.data.get("type") == "part":
+            self.parts_done = int(event.data.get("index") or 0)
+            self.parts_total = int(event.data.get("total") or 0)
+        elif event.type == "node_start" and event.node:
+            leaf = event.node.split("/")[-1]
+            part = str(self.parts_done + 1)
+            if self.parts_total:
+                part += f"/{self.parts_total}"
+            self.step = STEP_NAMES.get(leaf, leaf.replace("_", " ")).format(part=part)
+        return self.step != before
+
+
+class Spinner:
+    """A one-line spinner with the current step and the elapsed time, for a terminal.
+
+    It draws after the cursor (saving and restoring its position), so text already on the
+    line (the chat's route badge) stays; ``stop`` erases what it drew.
+    """
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, stream: Any, step: str = "starting") -> None:
+        self.stream = stream
+        self.step = step
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._drawn = False
+
+    def start(self) -> Spinner:
+        self.stream.write("\x1b7")  # save the cursor
+        self.stream.flush()
+        self._thread = threading.Thread(target=self._run, name="crossroads-spinner", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        frame = 0
+        while not self._stop.is_set():
+            self.draw(self.FRAMES[frame % len(self.FRAMES)])
+            frame += 1
+            self._stop.wait(0.1)
+
+    def draw(self, frame: str) -> None:
+        elapsed = time.monotonic() - self.started
+        text = f"{frame} {self.step} · {elapsed:.0f}s"
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self.stream.write(f"\x1b8\x1b[K\x1b[2m{text}\x1b[0m")
+            self.stream.flush()
+            self._drawn = True
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self._stop.set()
+            if self._drawn:
+                self.stream.write("\x1b8\x1b[K")
+                self.stream.flush()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=1)
+
+
+def ask_with_spinner(crossroads: Crossroads, question: str | bytes, thread: str | None) -> Result:
+    """Ask through the event stream, showing the current step and elapsed time on stderr."""
+    tracker = StepTracker()
+    spinner = Spinner(sys.stderr).start()
+    result: Result | None = None
+    try:
+        for event in crossroads.stream(question, thread_id=thread):
+            if tracker.feed(event):
+                spinner.step = tracker.step
+            if event.type == "result":
+                result = event.result
+    finally:
+        spinner.stop()
+    if result is None:  # the stream always ends with a result; this is a broken agent
+        raise typer.Exit(EXIT_NO_ANSWER)
+    return result
 
 
 def print_result(result: Result) -> None:
-    """The answer, then its sources as links, then any error, for a terminal."""
+    """The answer, then its sources as links, then any error the answer does not already
+    say, for a terminal."""
     out.print(escape(result.answer))
     print_sources(result)
-    if result.error:
+    if result.error and result.error not in result.answer:
         err.print(f"[yellow]note:[/] {escape(result.error)}")
 
 
@@ -229,8 +455,8 @@ def index(
             "example documents: crossroads index --example"
         )
         raise typer.Exit(2)
+    settings = cli_settings()
     with user_errors():
-        settings = Settings.from_env()
         directory = settings.data_dir / "index"
         stats = build_index(
             paths,
@@ -315,12 +541,7 @@ class ChatSession:
         out.print(f"new conversation: [bold]{self.thread}[/]")
 
     def list_threads(self) -> None:
-        threads = self.app.threads()
-        if not threads:
-            out.print("no saved conversations yet")
-        for thread in threads:
-            marker = " (current)" if thread == self.thread else ""
-            out.print(f"  {escape(thread)}{marker}")
+        print_threads(self.app.thread_infos(), current=self.thread)
 
     def show_history(self) -> None:
         turns = self.app.history(self.thread)
@@ -371,32 +592,55 @@ class ChatSession:
     # -- asking -----------------------------------------------------------------
 
     def ask(self, question: str) -> None:
-        """Stream one answer; Ctrl-C cancels it and keeps the conversation."""
+        """Stream one answer; Ctrl-C cancels it and keeps the conversation.
+
+        On a terminal a spinner shows the current step and the elapsed time until the first
+        token arrives (after the route badge, once the router has chosen)."""
         streamed = False
         result: Result | None = None
+        tracker = StepTracker()
+        spinner: Spinner | None = Spinner(sys.stdout).start() if out.is_terminal else None
+
+        def stop_spinner() -> None:
+            nonlocal spinner
+            if spinner is not None:
+                spinner.stop()
+                spinner = None
+
         try:
             for event in self.app.stream(question, thread_id=self.thread):
+                if tracker.feed(event) and spinner is not None:
+                    spinner.step = tracker.step
                 if event.type == "route":
                     route = str(event.data.get("route") or "")
+                    running = spinner is not None
+                    stop_spinner()
                     out.print(f"{_badge(route)} ", end="")
+                    if running and not streamed:
+                        spinner = Spinner(sys.stdout, tracker.step).start()
                 elif event.type == "token":
+                    stop_spinner()
                     out.print(escape(event.text), end="")
                     streamed = True
                 elif event.type == "progress" and event.data.get("type") == "part":
                     data = event.data
-                    err.print(f"[dim]part {data.get('index')}/{data.get('total')} done[/]")
+                    if spinner is None:
+                        err.print(f"[dim]part {data.get('index')}/{data.get('total')} done[/]")
                 elif event.type == "result":
                     result = event.result
         except KeyboardInterrupt:
+            stop_spinner()
             out.print("\n[yellow]cancelled[/] (the conversation so far is kept)")
             return
+        finally:
+            stop_spinner()
         if result is None:
             return
         if not streamed:
             out.print(escape(result.answer), end="")
         out.print()
         print_sources(result)
-        if result.error:
+        if result.error and result.error not in result.answer:
             err.print(f"[yellow]note:[/] {escape(result.error)}")
         self.last = result
         self.questions += 1
@@ -407,7 +651,8 @@ class ChatSession:
 
 def _badge(route: str) -> str:
     style = ROUTE_STYLES.get(route, "bold yellow")
-    return f"[{style}]\\[{escape(route or '?')}][/]"
+    label = ROUTE_LABELS.get(route, route)
+    return f"[{style}]\\[{escape(label or '?')}][/]"
 
 
 def _new_thread() -> str:
@@ -444,18 +689,19 @@ def chat(
     # Ctrl-C must cancel an answer even when the chat was started from a process that ignores
     # SIGINT (a background job of a non-interactive shell): Python then installs no handler.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    cli_settings()
     with user_errors():
         session = ChatSession(model, thread, offline)
     try:
         settings = session.app.settings
+        with user_errors():
+            turns = session.app.history(session.thread) if thread else []
         out.print(f"[bold]crossroads {__version__}[/] · {escape(describe_mode(settings))}")
         out.print(f"conversation: [bold]{escape(session.thread)}[/] · /help for commands")
-        if thread:
-            turns = session.app.history(session.thread)
-            if turns:
-                out.print(
-                    f"[dim]continuing: {len(turns)} earlier message(s); /history shows them[/]"
-                )
+        if thread and turns:
+            out.print(f"[dim]continuing: {len(turns)} earlier message(s); /history shows them[/]")
+        elif thread:
+            out.print(f"[dim]new conversation: {escape(thread)}[/]")
         for line in _read_lines(settings.data_dir / "chat_history"):
             text = line.strip()
             if not text:
@@ -469,6 +715,114 @@ def chat(
         out.print("bye")
     finally:
         session.close()
+
+
+# -- threads --------------------------------------------------------------------------
+
+threads_app = typer.Typer(
+    help="List, show, delete and prune saved conversations.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(threads_app, name="threads")
+
+
+def _ago(when: datetime | None) -> str:
+    if when is None:
+        return "unknown"
+    seconds = max(0.0, (datetime.now(UTC) - when).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size:.0f} {unit} ago"
+    return "just now"
+
+
+def print_threads(infos: list[Any], current: str | None = None) -> None:
+    if not infos:
+        out.print("no saved conversations yet")
+    for info in infos:
+        marker = " (current)" if info.thread_id == current else ""
+        out.print(
+            f"  [bold]{escape(info.thread_id)}[/]{marker}  [dim]{_ago(info.last_used)} · "
+            f"{info.messages} message(s)[/]  {escape(info.title or '(empty)')}"
+        )
+
+
+def parse_age(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90min`` or a number of days."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(min|d|h|w)?\s*", text.lower())
+    if match is None:
+        raise fail(f"--older-than must look like 30d, 12h, 2w or 90min; got {text!r}")
+    units = {"min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    value = float(match.group(1)) * units[match.group(2) or "d"]
+    return timedelta(seconds=value)
+
+
+@threads_app.callback()
+def threads_main(ctx: typer.Context) -> None:
+    """List saved conversations: id, last used, size and title (the first question)."""
+    if ctx.invoked_subcommand is None:
+        threads_list()
+
+
+@threads_app.command("list")
+def threads_list(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many.")] = 100,
+) -> None:
+    """List saved conversations, most recently used first."""
+    cli_settings()
+    with user_errors(), make_app(None, True) as crossroads:
+        print_threads(crossroads.thread_infos(limit=max(1, limit)))
+
+
+@threads_app.command("show")
+def threads_show(thread: Annotated[str, typer.Argument(help="The thread id.")]) -> None:
+    """Print a saved conversation."""
+    cli_settings()
+    with user_errors(), make_app(None, True) as crossroads:
+        turns = crossroads.history(thread)
+    if not turns:
+        raise fail(f"no saved conversation {thread!r}; `crossroads threads` lists them")
+    for speaker, text in turns:
+        label = "[bold]you[/]" if speaker == "you" else _badge(speaker)
+        out.print(f"{label} {escape(text)}")
+
+
+@threads_app.command("delete")
+def threads_delete(
+    threads: Annotated[list[str], typer.Argument(help="Thread ids to delete.")],
+) -> None:
+    """Delete saved conversations."""
+    cli_settings()
+    with user_errors(), make_app(None, True) as crossroads:
+        known = {info.thread_id for info in crossroads.thread_infos(limit=10_000)}
+        missing = [thread for thread in threads if thread not in known]
+        if missing:
+            raise fail(f"no saved conversation {missing[0]!r}; `crossroads threads` lists them")
+        for thread in threads:
+            crossroads.delete_thread(thread)
+    out.print(f"deleted {len(threads)} conversation(s)")
+
+
+@threads_app.command("prune")
+def threads_prune(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age: 30d, 12h, 2w or 90min.")
+    ] = "30d",
+) -> None:
+    """Delete conversations not used for longer than --older-than."""
+    age = parse_age(older_than)
+    cli_settings()
+    cutoff = datetime.now(UTC) - age
+    with user_errors(), make_app(None, True) as crossroads:
+        old = [
+            info.thread_id
+            for info in crossroads.thread_infos(limit=10_000)
+            if info.last_used is not None and info.last_used < cutoff
+        ]
+        for thread in old:
+            crossroads.delete_thread(thread)
+    out.print(f"deleted {len(old)} conversation(s) not used for {escape(older_than)}")
 
 
 def run() -> Any:

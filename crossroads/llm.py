@@ -21,17 +21,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables.config import ensure_config, merge_configs
 from pydantic import BaseModel
 
-from crossroads.errors import BudgetExceeded, ConfigurationError, CrossroadsError, ModelError
+from crossroads.errors import (
+    NO_FIRST_BYTE,
+    BudgetExceeded,
+    ConfigurationError,
+    CrossroadsError,
+    FirstByteTimeout,
+    ModelError,
+    describe_provider_error,
+)
 from crossroads.models import NO_MODEL, resolve_model
 from crossroads.settings import Settings
 from crossroads.transient import backoff_delay, is_transient, retry_after_seconds
@@ -76,11 +89,100 @@ TOKENS_EXHAUSTED = (
 TIME_EXHAUSTED = (
     "stopped: this request ran for {elapsed:.0f} s of its {limit:.0f} s budget (max_seconds)"
 )
-MODEL_FAILED = "the {role} model failed ({error}); tried: {tried}"
+MODEL_FAILED = "{error} (the {role} model; tried: {tried}{code})"
 MAX_RETRY_WAIT = 20.0
 """Longest wait before retrying one model; a provider asking for more gets no retry (the
 fallback models are tried instead)."""
 CALL_TIMED_OUT = "no reply within {seconds:.1f} s"
+
+
+logger = logging.getLogger("crossroads")
+
+
+class _FirstByteWatch(BaseCallbackHandler):
+    """Notices a model's first streamed chunk.
+
+    It has the two methods of LangChain's streaming-handler protocol, so a chat model that can
+    stream does so even under ``ainvoke``: the first token then proves the server is alive,
+    and a server that sends nothing can be given up on early.
+    """
+
+    run_inline = True
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.alive = asyncio.Event()
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        if not self.alive.is_set():
+            self.loop.call_soon_threadsafe(self.alive.set)
+
+    def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
+        return output
+
+    def tap_output_iter(self, run_id: Any, output: Any) -> Any:
+        return output
+
+
+_STALLED: OrderedDict[float, dict[str, BaseException]] = OrderedDict()
+_STALLED_LOCK = threading.Lock()
+_STALLED_REQUESTS = 1024
+
+
+def _stalled_models(started_at: float) -> dict[str, BaseException]:
+    """Models that sent nothing within ``first_byte_timeout`` earlier in the request that
+    started at ``started_at`` (every node of a request shares it), so the next role does not
+    wait for the same dead server again. Only the newest requests are remembered."""
+    with _STALLED_LOCK:
+        found = _STALLED.get(started_at)
+        if found is None:
+            found = _STALLED[started_at] = {}
+            while len(_STALLED) > _STALLED_REQUESTS:
+                _STALLED.popitem(last=False)
+        return found
+
+
+def _streams(model: BaseChatModel) -> bool:
+    """Whether the model can stream (so a first token can be waited for)."""
+    if getattr(model, "disable_streaming", False) is True:
+        return False
+    kind = type(model)
+    return kind._astream is not BaseChatModel._astream or kind._stream is not BaseChatModel._stream
+
+
+async def _watched(
+    runnable: Any, messages: list[BaseMessage], first_byte: float, total: float
+) -> Any:
+    """``runnable.ainvoke(messages)`` that must send its first token within ``first_byte``
+    seconds and finish within ``total``."""
+    watch = _FirstByteWatch()
+    config = merge_configs(ensure_config(), {"callbacks": [watch]})
+    task = asyncio.ensure_future(runnable.ainvoke(messages, config))
+    started = time.monotonic()
+    alive = asyncio.ensure_future(watch.alive.wait())
+    try:
+        await asyncio.wait({task, alive}, timeout=first_byte, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done() and not watch.alive.is_set():
+            raise FirstByteTimeout(NO_FIRST_BYTE.format(seconds=first_byte))
+        left = max(0.01, total - (time.monotonic() - started))
+        return await asyncio.wait_for(asyncio.shield(task), left)
+    finally:
+        alive.cancel()
+        if not task.done():
+            # Some clients run a blocking request in a thread that cancelling cannot stop; the
+            # call is abandoned (its outcome consumed later) instead of waited for.
+            task.cancel()
+            task.add_done_callback(_consume)
+            await asyncio.wait({task}, timeout=ABANDON_WAIT_S)
+
+
+ABANDON_WAIT_S = 0.5
+"""How long a cancelled model call is given to wind down before it is abandoned."""
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass(frozen=True)
@@ -205,26 +307,38 @@ class ModelCaller:
         chain = self._chain(role)
         tried: list[str] = []
         last_error: BaseException | None = None
+        stalled = _stalled_models(self._started)
         for spec in chain:
             name = spec if isinstance(spec, str) else type(spec).__name__
             tried.append(name)
+            if name in stalled:
+                last_error = stalled[name]
+                continue  # it sent nothing earlier in this request: do not wait for it again
             model = resolve_model(
                 spec, temperature=self.settings.temperature_for(role), settings=self.settings
             )
             runnable = build(model).with_config(
                 tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
             )
+            streams = _streams(model)
             for attempt in range(self.settings.model_retries + 1):
                 self.check_budget()
                 timeout = max(0.01, min(self.settings.request_timeout, self.remaining_seconds()))
+                first_byte = min(self.settings.first_byte_timeout, timeout) if streams else timeout
                 self._delta = add_call(self._delta, self.node, None)
                 token = CURRENT_ROLE.set(role)
                 try:
-                    return await asyncio.wait_for(runnable.ainvoke(list(messages)), timeout)
+                    return await _watched(runnable, list(messages), first_byte, timeout)
                 except (CrossroadsError, asyncio.CancelledError):
                     raise
                 except TimeoutError as error:
-                    last_error = TimeoutError(CALL_TIMED_OUT.format(seconds=timeout))
+                    last_error = (
+                        error
+                        if isinstance(error, FirstByteTimeout)
+                        else TimeoutError(CALL_TIMED_OUT.format(seconds=timeout))
+                    )
+                    if isinstance(error, FirstByteTimeout):
+                        stalled[name] = error
                     if self.remaining_seconds() <= 0:
                         raise BudgetExceeded(
                             TIME_EXHAUSTED.format(
@@ -232,6 +346,8 @@ class ModelCaller:
                                 limit=self.settings.max_seconds,
                             )
                         ) from error
+                    if isinstance(error, FirstByteTimeout):
+                        break  # a server that said nothing is not asked again: fallbacks are
                 except Exception as error:
                     last_error = error
                     if not is_transient(error):
@@ -248,13 +364,26 @@ class ModelCaller:
                         break
                     await asyncio.sleep(delay)
         assert last_error is not None
-        raise ModelError(
+        failure = describe_provider_error(last_error)
+        logger.info(
+            "%s model failed: %s [%s] %s",
+            role,
+            failure.kind,
+            failure.code or "no provider code",
+            scrub_secrets(_one_line(last_error), self.settings),
+        )
+        code = f"; provider code: {failure.code}" if failure.code else ""
+        error = ModelError(
             MODEL_FAILED.format(
                 role=role,
-                error=scrub_secrets(_one_line(last_error), self.settings),
+                error=scrub_secrets(failure.message, self.settings),
                 tried=", ".join(tried),
+                code=code,
             )
-        ) from last_error
+        )
+        error.kind = failure.kind
+        error.code = failure.code
+        raise error from last_error
 
     def _record(self, message: AIMessage | None) -> None:
         if message is None:

@@ -19,6 +19,7 @@ share between requests and building one is not free.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 import threading
@@ -86,6 +87,11 @@ MISSING_KEY = (
     "(or run offline with --offline / CROSSROADS_OFFLINE=1)"
 )
 INIT_FAILED = "could not create the model {spec!r}: {error}"
+UNKNOWN_PROVIDER_NEAR = (
+    "unknown model provider {provider!r} in {spec!r}: did you mean {near!r} "
+    "(as in '{near}:{name}')?"
+)
+UNKNOWN_PROVIDER = "unknown model provider {provider!r} in {spec!r}; supported providers: {known}"
 NO_MODEL = (
     "no chat model is configured for the {role} role: set GOOGLE_API_KEY (Gemini) or "
     "CROSSROADS_MODEL (e.g. 'ollama:llama3.2'), or pass model=... in code"
@@ -107,6 +113,43 @@ def split_spec(spec: str) -> tuple[str, str]:
     return provider.strip(), name.strip()
 
 
+def known_providers() -> dict[str, tuple[str, str]]:
+    """Every provider prefix Crossroads or LangChain's ``init_chat_model`` knows, with its
+    integration module and pip name."""
+    known = dict(PROVIDER_PACKAGES)
+    try:
+        from langchain.chat_models.base import _BUILTIN_PROVIDERS
+    except ImportError:  # an older or newer LangChain: our own table is enough
+        return known
+    for provider, entry in _BUILTIN_PROVIDERS.items():
+        if provider not in known and isinstance(entry, tuple) and entry:
+            module = str(entry[0])
+            top = module.split(".")[0]
+            known[provider] = (module, top.replace("_", "-"))
+    return known
+
+
+def _package_for(provider: str, spec: str, name: str) -> tuple[str, str]:
+    """The (module, pip name) of a provider; an unknown one is refused with the nearest known
+    prefix, or the list of known ones (never a guessed package name that anyone could
+    register)."""
+    known = known_providers()
+    if provider in known:
+        return known[provider]
+    normalised = provider.strip().lower().replace("-", "_").replace(" ", "_")
+    if normalised in known:
+        near = [normalised]
+    else:
+        near = difflib.get_close_matches(normalised, list(known), n=1, cutoff=0.6)
+    if near:
+        raise ConfigurationError(
+            UNKNOWN_PROVIDER_NEAR.format(provider=provider, spec=spec, near=near[0], name=name)
+        )
+    raise ConfigurationError(
+        UNKNOWN_PROVIDER.format(provider=provider, spec=spec, known=", ".join(sorted(known)))
+    )
+
+
 def resolve_model(
     spec: str | BaseChatModel, *, temperature: float, settings: Settings
 ) -> BaseChatModel:
@@ -126,9 +169,7 @@ def resolve_model(
     if isinstance(spec, BaseChatModel):
         return spec
     provider, name = split_spec(spec)
-    module, pip = PROVIDER_PACKAGES.get(
-        provider, (f"langchain_{provider}", f"langchain-{provider}")
-    )
+    module, pip = _package_for(provider, spec, name)
     if importlib.util.find_spec(module) is None:
         raise ConfigurationError(MISSING_PACKAGE.format(spec=spec, pip=pip))
 

@@ -112,7 +112,13 @@ class Settings:
     """Never call a model: rule-based and retrieval-only answers."""
 
     request_timeout: float = 60.0
-    """Seconds one model call may take before it counts as failed."""
+    """Seconds one model call may take, start to end, before it counts as failed."""
+
+    first_byte_timeout: float = 15.0
+    """Seconds a model server may take to connect and send its first token; a server that
+    sends nothing for this long is given up on (and retried), separately from
+    ``request_timeout``. With the default two retries, a server that accepts connections
+    and never answers ends the request in under a minute."""
 
     model_retries: int = 2
     """Crossroads' own retries of a transient model failure (the clients' are switched off,
@@ -170,7 +176,7 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=1, value=value))
-        for name in ("max_seconds", "request_timeout", "search_timeout"):
+        for name in ("max_seconds", "request_timeout", "first_byte_timeout", "search_timeout"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=">0", value=value))

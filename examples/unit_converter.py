@@ -14,7 +14,7 @@ This is the worked example for adding a route to Crossroads (notebook
 
     from crossroads import Crossroads
     from crossroads.graphs.registry import BUILTIN_AGENTS
-    from examples.unit_converter import UNITS_AGENT
+    from crossroads.examples.unit_converter import UNITS_AGENT
 
     app = Crossroads(agents=[*BUILTIN_AGENTS, UNITS_AGENT])
     app.ask("how many km is 26.2 miles?").answer   # '26.2 mile = 42.1648 km'

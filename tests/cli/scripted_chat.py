@@ -24,9 +24,14 @@ def _reply(messages: list[Any]) -> Any:
     return "Hello from the scripted writer, streamed word by word."
 
 
-def scripted_app(model: str | None, offline: bool) -> Crossroads:
+def scripted_app(model: str | None, offline: bool, *, keep_threads: bool = True) -> Crossroads:
     chat_model = ScriptedChatModel(default=_reply)
-    return Crossroads(chat_model, router_threshold=1.01, agents=_agents())
+    return Crossroads(
+        chat_model,
+        router_threshold=1.01,
+        agents=_agents(),
+        checkpointer=None if keep_threads else "memory",
+    )
 
 
 def _agents() -> Any:

@@ -162,7 +162,7 @@ def test_model_failure_becomes_a_clear_error(make_app: MakeApp) -> None:
     model = ScriptedChatModel(by_role={"router": [ValueError("provider exploded")]})
     result = make_app(model, agents=echo_specs(), model_retries=0).ask("hm")
     assert result.error is not None
-    assert "router model failed (provider exploded)" in result.error
+    assert "the model call failed: provider exploded (the router model" in result.error
     assert result.answer
 
 

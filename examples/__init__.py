@@ -1,0 +1,1 @@
+"""Worked examples, installed as ``crossroads.examples`` (``examples/`` in the repository)."""
