@@ -40,6 +40,7 @@ from crossroads.api import Crossroads, Result
 from crossroads.errors import ConfigurationError, CrossroadsError
 from crossroads.settings import Settings
 from crossroads.terminal import plain_for_terminal
+from crossroads.validation import MAX_QUESTION_CHARS
 
 
 def escape(text: str) -> str:
@@ -47,7 +48,6 @@ def escape(text: str) -> str:
     must not drive the terminal), then markup escaped."""
     return escape_markup(plain_for_terminal(text))
 
-from crossroads.validation import MAX_QUESTION_CHARS
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 answered; 1 no answer (the model failed, a budget ran out, or offline mode "
