@@ -28,7 +28,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from langchain_core.messages import AIMessage, HumanMessage
@@ -257,12 +257,20 @@ class Crossroads:
             "recursion_limit": self.settings.effective_recursion_limit,
         }
 
+    def _durability(self) -> Literal["sync", "async", "exit"]:
+        """``Settings.durability``. A writer's plan review is stored whatever it says: a run
+        that pauses writes its checkpoint before it returns, even with ``"exit"``."""
+        return self.settings.durability
+
     async def _arun(self, payload: Any, thread_id: str) -> Result:
         graph = self._graph
         assert graph is not None
         try:
             state = await graph.ainvoke(
-                payload, self._config(thread_id), context=self.settings, durability="sync"
+                payload,
+                self._config(thread_id),
+                context=self.settings,
+                durability=self._durability(),
             )
         except GraphRecursionError:
             return await self._partial(
@@ -375,7 +383,7 @@ class Crossroads:
                 context=self.settings,
                 stream_mode=["values", "updates", "messages", "custom", "tasks"],
                 subgraphs=True,
-                durability="sync",
+                durability=self._durability(),
             )
             async for namespace, mode, data in stream:
                 path = "/".join(part.split(":")[0] for part in namespace)
