@@ -33,11 +33,12 @@ from typing import Any, Literal
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from crossroads.checkpoints import CheckpointerSpec, open_checkpointer
+from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_thread
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
@@ -285,7 +286,23 @@ class Crossroads:
             if not is_transient(error):
                 raise
             return await self._partial(thread_id, _still_failing(error))
-        return Result.from_state(dict(state), thread_id=thread_id)
+        result = Result.from_state(dict(state), thread_id=thread_id)
+        if result.interrupt is None:
+            await self._prune(thread_id)
+        return result
+
+    async def _prune(self, thread_id: str) -> None:
+        """After a finished request: drop the thread's older checkpoints (see
+        :func:`crossroads.checkpoints.prune_thread`) unless ``keep_checkpoints`` is set."""
+        graph = self._graph
+        if graph is None or self.settings.keep_checkpoints:
+            return
+        saver = graph.checkpointer
+        if isinstance(saver, BaseCheckpointSaver):
+            try:
+                await prune_thread(saver, thread_id)
+            except Exception:  # the answer stands; the next finished request prunes again
+                return
 
     async def _partial(self, thread_id: str, error: str) -> Result:
         """The best answer so far, from the thread's last checkpoint, with ``error``."""
@@ -426,6 +443,8 @@ class Crossroads:
         values = {**last_values, **dict(snapshot.values or {})}
         if snapshot.interrupts:
             values["__interrupt__"] = snapshot.interrupts
+        else:
+            await self._prune(thread_id)
         yield StreamEvent(type="result", result=Result.from_state(values, thread_id=thread_id))
 
     def _pump(

@@ -153,3 +153,40 @@ async def _open_postgres_pool(url: str, stack: AsyncExitStack) -> AsyncConnectio
     stack.push_async_callback(pool.close)  # before open, so a failed open is cleaned up too
     await pool.open(wait=True, timeout=POSTGRES_CONNECT_TIMEOUT_S)
     return pool
+
+
+async def prune_thread(saver: BaseCheckpointSaver, thread_id: str) -> None:
+    """Keep only the thread's latest checkpoint: call it when a request has finished.
+
+    A finished request's step-by-step checkpoints (and its agents') serve only to resume it
+    after a crash; once it is answered they are dead weight, and keeping them made a store
+    grow with every turn. SQLite and the in-memory saver are pruned here; other savers are
+    left as they are (PostgreSQL has its own ``aprune``).
+    """
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    latest = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    if latest is None:
+        return
+    keep = latest.config["configurable"]["checkpoint_id"]
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock, saver.conn.cursor() as cursor:
+            for table in ("checkpoints", "writes"):
+                await cursor.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ? "
+                    "AND NOT (checkpoint_ns = '' AND checkpoint_id = ?)",
+                    (thread_id, keep),
+                )
+            await saver.conn.commit()
+    elif isinstance(saver, InMemorySaver):
+        versions = latest.checkpoint["channel_versions"]
+        namespaces = saver.storage.get(thread_id, {})
+        for namespace in list(namespaces):
+            for checkpoint_id in list(namespaces[namespace]):
+                if namespace or checkpoint_id != keep:
+                    del namespaces[namespace][checkpoint_id]
+        for key in [k for k in saver.writes if k[0] == thread_id and k[1:] != ("", keep)]:
+            del saver.writes[key]
+        for blob in [k for k in saver.blobs if k[0] == thread_id]:
+            if blob[1] or versions.get(blob[2]) != blob[3]:
+                del saver.blobs[blob]

@@ -166,6 +166,11 @@ class Settings:
     only these (each uses the last few, for follow-ups); older ones are dropped, so a long
     conversation costs no more per turn than a short one. ``history`` shows these too."""
 
+    keep_checkpoints: bool = False
+    """Keep every checkpoint of a thread (LangGraph time travel over old turns). By default a
+    finished request leaves only the thread's latest checkpoint (SQLite, memory), so a store
+    does not grow with every step of every turn."""
+
     durability: Literal["sync", "async", "exit"] = "sync"
     """When a run's checkpoints are written (LangGraph's ``durability``): ``"sync"`` (each
     step's checkpoint is stored before the next step starts: a killed process resumes from

@@ -71,7 +71,8 @@ def test_a_thread_keeps_a_bounded_window_and_follow_ups_still_work() -> None:
 def test_what_a_turn_stores_does_not_grow_with_the_thread() -> None:
     saver = InMemorySaver()
     added: list[int] = []
-    with Crossroads(offline=True, checkpointer=saver, history_messages=6) as app:
+    settings = {"history_messages": 6, "keep_checkpoints": True}  # every turn's rows stay
+    with Crossroads(offline=True, checkpointer=saver, **settings) as app:
         before = stored_bytes(saver)
         for turn in range(1, 31):
             app.ask(question(turn), thread_id="long")
@@ -108,7 +109,9 @@ def test_durability_exit_writes_one_checkpoint_per_request() -> None:
     counts = {}
     for mode in ("sync", "exit"):
         saver = InMemorySaver()
-        with Crossroads(offline=True, checkpointer=saver, durability=mode) as app:
+        with Crossroads(
+            offline=True, checkpointer=saver, durability=mode, keep_checkpoints=True
+        ) as app:
             assert app.ask("What is 2 + 3?", thread_id="d").answer == "2 + 3 = 5."
             app.ask(FOLLOW_UP, thread_id="d")
         counts[mode] = checkpoints_of(saver, "d")
@@ -123,6 +126,43 @@ def test_a_review_pauses_and_resumes_with_durability_exit(make_app: Any) -> None
     assert paused.interrupt is not None and paused.interrupt["type"] == "plan_review"
     done = app.resume("r", True)
     assert done.interrupt is None and done.error is None and done.answer
+
+
+def rows(path: Path, thread: str) -> tuple[int, int]:
+    with sqlite3.connect(path) as db:
+        return tuple(  # type: ignore[return-value]
+            db.execute(f"SELECT count(*) FROM {table} WHERE thread_id = ?", (thread,)).fetchone()[0]
+            for table in ("checkpoints", "writes")
+        )
+
+
+def test_a_finished_request_leaves_only_the_latest_checkpoint_in_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "threads.sqlite"
+    with Crossroads(offline=True, checkpointer=path) as app:
+        for turn in range(1, 7):
+            app.ask(question(turn), thread_id="p")
+        app.ask("What is 1 + 1?", thread_id="other")
+    assert rows(path, "p")[0] == 1 and rows(path, "other")[0] == 1
+    with Crossroads(offline=True, checkpointer=path) as again:  # a new process, same store
+        assert (
+            again.ask(FOLLOW_UP, thread_id="p").answer == "3.75 / 4 = 0.9375."
+        )  # turn 6 left 3.75
+        assert [speaker for speaker, _ in again.history("p")] == ["you", "math"] * 4
+    with Crossroads(offline=True, checkpointer=path, keep_checkpoints=True) as keeping:
+        keeping.ask(FOLLOW_UP, thread_id="p")
+    assert rows(path, "p")[0] > 5
+
+
+def test_pruning_the_memory_saver_keeps_the_thread_usable() -> None:
+    saver = InMemorySaver()
+    sizes = []
+    with Crossroads(offline=True, checkpointer=saver) as app:
+        for turn in range(1, 21):
+            app.ask(question(turn), thread_id="m")
+            sizes.append(stored_bytes(saver))
+        assert app.ask(FOLLOW_UP, thread_id="m").answer == "60 / 4 = 15."  # turn 20: 20 + 40
+    assert checkpoints_of(saver, "m") == 1
+    assert sizes[19] < sizes[9] * 1.1  # the store stops growing once the window is full
 
 
 def test_the_sqlite_store_uses_wal_and_synchronous_normal(tmp_path: Path) -> None:
