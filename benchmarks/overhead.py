@@ -9,7 +9,17 @@ building, usage accounting, the event loop hop. Three ways make the very same mo
 * **LangGraph**: a minimal hand-written ``StateGraph``, one node per model call, compiled
   without a checkpointer (and, as a second row, with LangGraph's ``InMemorySaver``, which is
   what ``checkpointer="memory"`` gives Crossroads);
-* **function**: a plain Python function calling the model in a loop.
+* **function**: a plain Python function calling the model in a loop;
+* **same shape**: a bare LangGraph graph shaped like Crossroads' own (``intake → router →
+  calculator subgraph (prepare → extract → evaluate → phrase) → respond``, async nodes and
+  edges, a ``messages`` list with ``add_messages``), compiled with the same saver and run on
+  a loop in a background thread the way Crossroads runs (an anyio portal). It makes the
+  same calls in the same nodes, and nothing else: this is what LangGraph itself costs for
+  Crossroads' design. Measured with ``InMemorySaver`` and with SQLite (``AsyncSqliteSaver``,
+  WAL, ``synchronous=NORMAL``, as Crossroads opens it), each against Crossroads on the same
+  saver;
+* **N2**: a parent graph with one subgraph node holding one node per call (sync, the same
+  saver), the smallest graph that has a subgraph.
 
 Cases: a word problem (the classifier routes, so extract + phrase: 2 calls) and the same with
 the LLM router forced (``router_threshold=1.01``: 3 calls). All variants of a case run
@@ -26,25 +36,32 @@ Writes ``benchmarks/out/overhead.json`` and prints a short table.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
-from langchain_core.messages import BaseMessage
+from anyio.from_thread import start_blocking_portal
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
 
 from crossroads import Crossroads
 from crossroads.agents.router import classifier_guess, route_schema
+from crossroads.checkpoints import open_checkpointer
+from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
 
 OUTPUT = Path(__file__).resolve().parent / "out" / "overhead.json"
-RUNS = 60
+RUNS = int(os.environ.get("OVERHEAD_RUNS", "60"))
 WARMUP = 5
 QUESTION = "I have 10 apples and I ate four. How many are left?"
 CASES = {"classifier routes (2 calls)": None, "LLM router forced (3 calls)": 1.01}
@@ -101,6 +118,87 @@ def hand_written_graph(callers: list[Callable[[], Any]], *, checkpointed: bool) 
     return graph.compile(checkpointer=InMemorySaver() if checkpointed else None)
 
 
+class ShapeState(TypedDict, total=False):
+    question: str
+    route: str
+    expression: str
+    answer: str
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def same_shape_graph(callers: list[Callable[[], Any]], checkpointer: Any) -> Any:
+    """Crossroads' shape in bare LangGraph: the same nodes, the calls where Crossroads makes
+    them (the router's when forced, then extract and phrase), nothing else."""
+    *routing, extract_call, phrase_call = callers
+
+    async def intake(state: ShapeState) -> dict[str, Any]:
+        return {"messages": [HumanMessage(content=state["question"])], "answer": ""}
+
+    async def router(state: ShapeState) -> dict[str, Any]:
+        for call in routing:
+            call()
+        return {"route": "math"}
+
+    async def prepare(state: ShapeState) -> dict[str, Any]:
+        return {"expression": ""}
+
+    async def extract(state: ShapeState) -> dict[str, Any]:
+        return {"expression": str(extract_call().content)}
+
+    async def evaluate(state: ShapeState) -> dict[str, Any]:
+        return {"answer": state["expression"]}
+
+    async def phrase(state: ShapeState) -> dict[str, Any]:
+        return {"answer": str(phrase_call().content)}
+
+    async def respond(state: ShapeState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content=state["answer"])]}
+
+    async def go(state: ShapeState) -> str:
+        return "next"
+
+    agent = StateGraph(ShapeState)
+    for name, node in (("prepare", prepare), ("extract", extract)):
+        agent.add_node(name, node)
+    agent.add_node("evaluate", evaluate)
+    agent.add_node("phrase", phrase)
+    agent.add_edge(START, "prepare")
+    agent.add_conditional_edges("prepare", go, {"next": "extract"})
+    agent.add_conditional_edges("extract", go, {"next": "evaluate"})
+    agent.add_conditional_edges("evaluate", go, {"next": "phrase"})
+    agent.add_edge("phrase", END)
+    app = StateGraph(ShapeState)
+    app.add_node("intake", intake)
+    app.add_node("router", router)
+    app.add_node("calculator", agent.compile(name="calculator"))
+    app.add_node("respond", respond)
+    app.add_edge(START, "intake")
+    app.add_conditional_edges("intake", go, {"next": "router"})
+    app.add_conditional_edges("router", go, {"next": "calculator"})
+    app.add_conditional_edges("calculator", go, {"next": "respond"})
+    app.add_edge("respond", END)
+    return app.compile(checkpointer=checkpointer)
+
+
+def n2_graph(callers: list[Callable[[], Any]]) -> Any:
+    """A parent with one subgraph node; the subgraph has one node per call (sync)."""
+    inner = StateGraph(ReplayState)
+    names = [f"call_{number}" for number in range(len(callers))]
+    for name, call in zip(names, callers, strict=True):
+
+        def node(state: ReplayState, call: Callable[[], Any] = call) -> dict[str, Any]:
+            return {"answer": str(getattr(call(), "content", ""))}
+
+        inner.add_node(name, node)
+    for before, after in zip([START, *names], [*names, END], strict=True):
+        inner.add_edge(before, after)
+    outer = StateGraph(ReplayState)
+    outer.add_node("agent", inner.compile())
+    outer.add_edge(START, "agent")
+    outer.add_edge("agent", END)
+    return outer.compile(checkpointer=InMemorySaver())
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -119,8 +217,36 @@ def run_case(threshold: float | None) -> dict[str, Any]:
         return answer
 
     app = Crossroads(model, checkpointer="memory", router_threshold=threshold)
+    n2 = n2_graph(callers)
+    # The same-shape graphs run on their own loop in a background thread, as Crossroads does.
+    portal_cm = start_blocking_portal(name="baseline-loop")
+    portal = portal_cm.__enter__()
+    scratch = tempfile.TemporaryDirectory()
+    stack = AsyncExitStack()
+    sqlite_path = Path(scratch.name) / "baseline.sqlite"
+    sqlite_saver = portal.call(
+        open_checkpointer, sqlite_path, Settings(home=Path(scratch.name)), stack
+    )
+    shape_memory = same_shape_graph(callers, InMemorySaver())
+    shape_sqlite = same_shape_graph(callers, sqlite_saver)
+    sqlite_app = Crossroads(
+        model, checkpointer=Path(scratch.name) / "crossroads.sqlite", router_threshold=threshold
+    )
+
+    def run_shape(graph: Any) -> Any:
+        config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+        return portal.call(
+            partial(graph.ainvoke, {"question": QUESTION}, config, durability="sync")
+        )
+
     variants: dict[str, Callable[[], Any]] = {
         "crossroads": lambda: app.ask(QUESTION),
+        "same shape + InMemorySaver": lambda: run_shape(shape_memory),
+        "N2 + InMemorySaver": lambda: n2.invoke(
+            {"question": QUESTION}, {"configurable": {"thread_id": uuid.uuid4().hex}}
+        ),
+        "crossroads sqlite": lambda: sqlite_app.ask(QUESTION),
+        "same shape + sqlite": lambda: run_shape(shape_sqlite),
         "langgraph": lambda: plain_graph.invoke({"question": QUESTION}),
         "langgraph + InMemorySaver": lambda: saved_graph.invoke(
             {"question": QUESTION}, {"configurable": {"thread_id": uuid.uuid4().hex}}
@@ -138,6 +264,10 @@ def run_case(threshold: float | None) -> dict[str, Any]:
                 if number >= WARMUP:
                     samples[name].append(time.perf_counter() - started)
         calls_made = app.ask(QUESTION).usage["llm_calls"]
+    sqlite_app.close()
+    portal.call(stack.aclose)
+    portal_cm.__exit__(None, None, None)
+    scratch.cleanup()
     medians = {name: median_ms(values) for name, values in samples.items()}
     return {
         "model_calls": calls_made,
@@ -146,9 +276,14 @@ def run_case(threshold: float | None) -> dict[str, Any]:
             name: statistics.quantiles(values, n=20)[-1] * 1000 for name, values in samples.items()
         },
         "ratios": {
-            f"crossroads / {name}": medians["crossroads"] / medians[name]
-            for name in medians
-            if name not in {"crossroads", "classifier alone"}
+            **{
+                f"crossroads / {name}": medians["crossroads"] / medians[name]
+                for name in medians
+                if name not in {"crossroads", "classifier alone"} and "sqlite" not in name
+            },
+            "crossroads sqlite / same shape + sqlite": medians["crossroads sqlite"]
+            / medians["same shape + sqlite"],
+            "crossroads sqlite / crossroads": medians["crossroads sqlite"] / medians["crossroads"],
         },
     }
 
@@ -178,6 +313,17 @@ def main() -> None:
             f"{ratios['crossroads / langgraph + InMemorySaver']:>10.1f}"
             f"{ratios['crossroads / function']:>12.1f}"
             f"{ms['classifier alone']:>12.2f}"
+        )
+    print("same-shape baselines (ms; ratios are Crossroads ÷ baseline, same saver)")
+    for name, entry in results.items():
+        ms, ratios = entry["median_ms"], entry["ratios"]
+        print(
+            f"{name:<30} memory {ms['crossroads']:.2f} vs {ms['same shape + InMemorySaver']:.2f}"
+            f" = {ratios['crossroads / same shape + InMemorySaver']:.2f}×;"
+            f" ÷ N2 {ratios['crossroads / N2 + InMemorySaver']:.2f}×;"
+            f" sqlite {ms['crossroads sqlite']:.2f} vs {ms['same shape + sqlite']:.2f}"
+            f" = {ratios['crossroads sqlite / same shape + sqlite']:.2f}×;"
+            f" sqlite ÷ memory {ratios['crossroads sqlite / crossroads']:.2f}×"
         )
     print(f"JSON: {OUTPUT}")
 

@@ -37,8 +37,11 @@ OTHERS = (
     "offline_router",
     "router_fast_path",
     "writers_cost",
+    "long_thread",
+    "cold_start",
 )
 SLOW = ("server_runs", "load_test")
+KEEP_MARKER = "<!-- kept by run_all.py: hand-written before/after notes -->"
 PACKAGES = (
     "langgraph",
     "langchain",
@@ -277,6 +280,10 @@ def write_results(info: dict[str, Any], runs: dict[str, dict[str, Any]]) -> None
             f"`.venv/bin/python benchmarks/run_all.py {skipped[0]}`.",
             "",
         ]
+    # Hand-written notes below KEEP_MARKER (before/after tables of a change) are kept.
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if KEEP_MARKER in old:
+        parts += [old[old.index(KEEP_MARKER) :]]
     RESULTS.write_text("\n".join(parts), encoding="utf-8")
 
 

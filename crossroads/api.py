@@ -28,16 +28,17 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from crossroads.checkpoints import CheckpointerSpec, open_checkpointer
+from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_thread
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
@@ -258,12 +259,20 @@ class Crossroads:
             "recursion_limit": self.settings.effective_recursion_limit,
         }
 
+    def _durability(self) -> Literal["sync", "async", "exit"]:
+        """``Settings.durability``. A writer's plan review is stored whatever it says: a run
+        that pauses writes its checkpoint before it returns, even with ``"exit"``."""
+        return self.settings.durability
+
     async def _arun(self, payload: Any, thread_id: str) -> Result:
         graph = self._graph
         assert graph is not None
         try:
             state = await graph.ainvoke(
-                payload, self._config(thread_id), context=self.settings, durability="sync"
+                payload,
+                self._config(thread_id),
+                context=self.settings,
+                durability=self._durability(),
             )
         except GraphRecursionError:
             return await self._partial(
@@ -278,7 +287,23 @@ class Crossroads:
             if not is_transient(error):
                 raise
             return await self._partial(thread_id, _still_failing(error))
-        return Result.from_state(dict(state), thread_id=thread_id)
+        result = Result.from_state(dict(state), thread_id=thread_id)
+        if result.interrupt is None:
+            await self._prune(thread_id)
+        return result
+
+    async def _prune(self, thread_id: str) -> None:
+        """After a finished request: drop the thread's older checkpoints (see
+        :func:`crossroads.checkpoints.prune_thread`) unless ``keep_checkpoints`` is set."""
+        graph = self._graph
+        if graph is None or self.settings.keep_checkpoints:
+            return
+        saver = graph.checkpointer
+        if isinstance(saver, BaseCheckpointSaver):
+            try:
+                await prune_thread(saver, thread_id)
+            except Exception:  # the answer stands; the next finished request prunes again
+                return
 
     async def _partial(self, thread_id: str, error: str) -> Result:
         """The best answer so far, from the thread's last checkpoint, with ``error``."""
@@ -376,7 +401,7 @@ class Crossroads:
                 context=self.settings,
                 stream_mode=["values", "updates", "messages", "custom", "tasks"],
                 subgraphs=True,
-                durability="sync",
+                durability=self._durability(),
             )
             async for namespace, mode, data in stream:
                 path = "/".join(part.split(":")[0] for part in namespace)
@@ -419,6 +444,8 @@ class Crossroads:
         values = {**last_values, **dict(snapshot.values or {})}
         if snapshot.interrupts:
             values["__interrupt__"] = snapshot.interrupts
+        else:
+            await self._prune(thread_id)
         yield StreamEvent(type="result", result=Result.from_state(values, thread_id=thread_id))
 
     def _pump(

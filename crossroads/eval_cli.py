@@ -121,8 +121,14 @@ def _make_app(model: str | None, offline: bool, docs: list[Path] | None, scratch
         if stats.chunks == 0:
             raise InputError(NO_DOCS_INDEXED.format(paths=", ".join(map(str, docs))))
         overrides = {"home": scratch, "search_backends": ("local",)}
+    # A batch on an in-memory store: nothing outlives the process, so checkpoints are
+    # written once per question (durability "exit"), not after every step.
     return Crossroads(
-        model=model, offline=True if offline else None, checkpointer="memory", **overrides
+        model=model,
+        offline=True if offline else None,
+        checkpointer="memory",
+        durability="exit",
+        **overrides,
     )
 
 

@@ -35,14 +35,7 @@ from typing import Any, TypeVar
 
 from crossroads.errors import ConfigurationError
 from crossroads.settings import Settings
-from crossroads.tools.retrievers import (
-    LocalIndex,
-    MultiRetriever,
-    Retriever,
-    TavilyRetriever,
-    WikipediaRetriever,
-    ZimRetriever,
-)
+from crossroads.tools.retrievers import MultiRetriever, Retriever
 
 __all__ = [
     "LOCAL_BACKENDS",
@@ -167,8 +160,13 @@ def _build_backend(
     wikipedia_api_url: str | None,
     tavily_base_url: str | None,
 ) -> Retriever:
-    """One backend, or :class:`ConfigurationError` saying what it lacks."""
+    """One backend, or :class:`ConfigurationError` saying what it lacks.
+
+    Each backend's module is imported here, when a request first searches it.
+    """
     if name == "local":
+        from crossroads.tools.retrievers.local_index import LocalIndex
+
         directory = (settings.data_dir / INDEX_DIR_NAME).expanduser().resolve()
         index = _shared_instance(("local", directory), lambda: LocalIndex(directory))
         if not index.exists():
@@ -178,14 +176,20 @@ def _build_backend(
         if settings.zim_path is None:
             raise ConfigurationError(SKIP_NO_ZIM)
         path = Path(settings.zim_path).expanduser().resolve()
+        from crossroads.tools.retrievers.zim import ZimRetriever
+
         return _shared_instance(("zim", path), lambda: ZimRetriever(path))
     if name == "wikipedia":
+        from crossroads.tools.retrievers.wikipedia_backend import WikipediaRetriever
+
         return WikipediaRetriever(timeout=settings.search_timeout, api_url=wikipedia_api_url)
     if name == "tavily":
         key = (settings.tavily_api_key or "").strip()
         if not key:
             raise ConfigurationError(SKIP_NO_TAVILY_KEY)
         timeout = settings.search_timeout
+        from crossroads.tools.retrievers.tavily_backend import TavilyRetriever
+
         return _shared_instance(
             ("tavily", key, timeout, tavily_base_url),
             lambda: TavilyRetriever(api_key=key, timeout=timeout, base_url=tavily_base_url),

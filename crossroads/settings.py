@@ -42,7 +42,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -75,6 +75,8 @@ BAD_KWARGS_JSON = (
 BAD_BOOL = "{name} must be 1/0, true/false, yes/no or on/off; got {value!r}"
 BAD_BACKEND = "unknown search backend {name!r}; choose from: {choices}"
 BAD_LIMIT = "{name} must be at least {minimum}; got {value!r}"
+BAD_DURABILITY = "durability must be one of {choices}; got {value!r}"
+DURABILITY_MODES = ("sync", "async", "exit")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,15 +173,40 @@ class Settings:
     agent_modules: tuple[str, ...] = ()
     """Modules to import before building the app graph; they call ``register_agent``."""
 
+    history_messages: int = 8
+    """Messages a thread keeps: its last questions and answers (8: four turns). Agents see
+    only these (each uses the last few, for follow-ups); older ones are dropped, so a long
+    conversation costs no more per turn than a short one. ``history`` shows these too."""
+
+    keep_checkpoints: bool = False
+    """Keep every checkpoint of a thread (LangGraph time travel over old turns). By default a
+    finished request leaves only the thread's latest checkpoint (SQLite, memory), so a store
+    does not grow with every step of every turn."""
+
+    durability: Literal["sync", "async", "exit"] = "sync"
+    """When a run's checkpoints are written (LangGraph's ``durability``): ``"sync"`` (each
+    step's checkpoint is stored before the next step starts: a killed process resumes from
+    its last step), ``"async"`` (stored while the next step runs: a crash can lose the step
+    in flight) or ``"exit"`` (only when the run ends or pauses: a crash loses the whole
+    request in flight, never an earlier turn). See docs/performance.md."""
+
     def __post_init__(self) -> None:
         for name in ("max_tries", "votes", "max_llm_calls", "max_tokens", "max_parts"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=1, value=value))
+        if not isinstance(self.history_messages, int) or self.history_messages < 2:
+            raise ConfigurationError(
+                BAD_LIMIT.format(name="history_messages", minimum=2, value=self.history_messages)
+            )
         for name in ("max_seconds", "request_timeout", "first_byte_timeout", "search_timeout"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=">0", value=value))
+        if self.durability not in DURABILITY_MODES:
+            raise ConfigurationError(
+                BAD_DURABILITY.format(value=self.durability, choices=", ".join(DURABILITY_MODES))
+            )
         for backend in self.search_backends:
             if backend not in SEARCH_BACKENDS:
                 raise ConfigurationError(

@@ -10,7 +10,9 @@ START → intake ─┬─ router ─┬─────────────�
 
 * ``intake`` validates the question, appends it to the thread's ``messages`` and resets the
   per-request keys (``Overwrite`` bypasses their reducers), so each answer's sources, steps
-  and usage are its own.
+  and usage are its own. It also drops the oldest messages beyond
+  ``Settings.history_messages``: the thread keeps a bounded window, which is what every agent
+  receives, so a checkpoint's size does not grow with the conversation.
 * ``router`` picks an agent (see ``crossroads.agents.router``).
 * each agent is its own subgraph, added as a node, so streaming with ``subgraphs=True``
   and ``get_graph(xray=True)`` show inside it.
@@ -20,6 +22,7 @@ START → intake ─┬─ router ─┬─────────────�
   ordered plan from the router; ``plan_step`` runs its steps one by one, each agent seeing
   the earlier results in ``context``. A failed step ends the plan with what was learned.
 * ``respond`` settles the final answer and appends it to ``messages``.
+* edge functions are ``async``: LangGraph runs a sync one in a thread pool on every call.
 
 :func:`build_app_graph` returns an **uncompiled** graph so callers pick the checkpointer.
 """
@@ -30,7 +33,7 @@ import time
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
@@ -81,21 +84,34 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
         **reset,
         "question": question,
         "original_question": question,
-        "messages": [HumanMessage(content=question)],
+        "messages": [
+            *_forget(state.get("messages") or [], settings.history_messages),
+            HumanMessage(content=question),
+        ],
     }
 
 
-def after_intake(state: AppState) -> str:
+def _forget(history: Sequence[AnyMessage], window: int) -> list[RemoveMessage]:
+    """Removals that keep the thread's ``messages`` within ``window`` once this turn ends.
+
+    The turn adds two messages (question and answer), so the oldest beyond ``window - 2``
+    go. Without this every checkpoint of a long thread carries its whole transcript.
+    """
+    extra = len(history) + 2 - window
+    return [RemoveMessage(id=m.id) for m in history[: max(0, extra)] if m.id]
+
+
+async def after_intake(state: AppState) -> str:
     """Unusable questions skip the router."""
     return "respond" if state.get("error") else "router"
 
 
-def after_router(state: AppState) -> str:
+async def after_router(state: AppState) -> str:
     """A plan starts with ``plan_step``; a single route goes straight to its agent."""
     return "plan_step" if state.get("plan") else state["route"]
 
 
-def after_agent(state: AppState) -> str:
+async def after_agent(state: AppState) -> str:
     """Next plan step, back to the router once if the agent gave up, else ``respond``."""
     plan = state.get("plan") or []
     if plan:
@@ -217,5 +233,5 @@ def build_app_graph(
     return graph
 
 
-def _step_agent(state: AppState) -> str:
+async def _step_agent(state: AppState) -> str:
     return state["route"]

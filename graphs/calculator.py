@@ -17,7 +17,7 @@ model ends the subgraph with ``error`` set instead of raising.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from langgraph.graph import END, START, StateGraph
 
@@ -35,10 +35,11 @@ from crossroads.graphs.state import AgentInput, AgentOutput
 from crossroads.settings import Settings
 
 
-def _follow(outcomes: Mapping[str, str]) -> Callable[[CalcState], str]:
-    """An edge router: END on error, else the node for the state's ``outcome``."""
+def _follow(outcomes: Mapping[str, str]) -> Callable[[CalcState], Awaitable[str]]:
+    """An edge router: END on error, else the node for the state's ``outcome`` (async, so
+    LangGraph does not hand it to a thread pool)."""
 
-    def choose(state: CalcState) -> str:
+    async def choose(state: CalcState) -> str:
         if state.get("error"):
             return END
         return outcomes.get(state.get("outcome") or "", END)

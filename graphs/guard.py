@@ -51,10 +51,13 @@ def guarded(agent: str, action: str, node: NodeFn) -> NodeFn:
     return run
 
 
-def stop_on_error(next_node: str, end: str) -> Callable[[dict[str, Any]], str]:
-    """A router for ``add_conditional_edges``: ``end`` when ``state["error"]``, else ``next_node``."""
+def stop_on_error(next_node: str, end: str) -> Callable[[dict[str, Any]], Awaitable[str]]:
+    """A router for ``add_conditional_edges``: ``end`` when ``state["error"]``, else ``next_node``.
 
-    def choose(state: dict[str, Any]) -> str:
+    It is async: LangGraph runs a sync edge function in a thread pool on every call.
+    """
+
+    async def choose(state: dict[str, Any]) -> str:
         return end if state.get("error") else next_node
 
     return choose

@@ -10,6 +10,11 @@ All return :class:`Passage` objects and raise :class:`RetrievalError` subclasses
 :mod:`crossroads.tools.retrievers.base`.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from crossroads.tools.retrievers.base import (
     BackendUnavailable,
     Passage,
@@ -19,11 +24,35 @@ from crossroads.tools.retrievers.base import (
     Retriever,
     trim_to_relevant,
 )
-from crossroads.tools.retrievers.local_index import IndexStats, LocalIndex, build_index
 from crossroads.tools.retrievers.multi import MultiRetriever, SearchOutcome
-from crossroads.tools.retrievers.tavily_backend import TavilyRetriever
-from crossroads.tools.retrievers.wikipedia_backend import WikipediaRetriever
-from crossroads.tools.retrievers.zim import ZimRetriever
+
+if TYPE_CHECKING:
+    from crossroads.tools.retrievers.local_index import IndexStats, LocalIndex, build_index
+    from crossroads.tools.retrievers.tavily_backend import TavilyRetriever
+    from crossroads.tools.retrievers.wikipedia_backend import WikipediaRetriever
+    from crossroads.tools.retrievers.zim import ZimRetriever
+
+# The backends are imported when first used: their libraries (bm25s and SciPy, pypdf,
+# BeautifulSoup, wikipedia, tavily) cost about half a second to import, and a request that
+# searches nothing (a math question) needs none of them.
+_LAZY = {
+    "IndexStats": "local_index",
+    "LocalIndex": "local_index",
+    "build_index": "local_index",
+    "TavilyRetriever": "tavily_backend",
+    "WikipediaRetriever": "wikipedia_backend",
+    "ZimRetriever": "zim",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BackendUnavailable",

@@ -23,7 +23,6 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 
-import bm25s
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from crossroads.errors import RetrievalError, RetrievalTimeout
@@ -175,6 +174,8 @@ def query_terms(text: str) -> set[str]:
     Returns:
         The distinct terms, possibly empty.
     """
+    import bm25s  # here, not at import time: it pulls in SciPy (see retrievers/__init__)
+
     tokens = bm25s.tokenize(text, stopwords="en", return_ids=False, show_progress=False)
     return set(tokens[0]) if tokens else set()
 
