@@ -112,3 +112,22 @@ def test_footer_lists_sources_with_markdown_escaped() -> None:
     assert "*route: fact*" in footer
     assert r"[1] Evil \!\[x\]\(http://e/x.png\) \[a\] · `http://e/p`" in footer
     assert footer.rstrip().endswith("[2] notes")
+
+
+def test_a_request_that_failed_does_not_leave_its_question_for_the_next_input(
+    make_app: Any,
+) -> None:
+    import asyncio
+
+    from crossroads.testing import ScriptedChatModel
+
+    model = ScriptedChatModel(by_role={"router": [ValueError("provider said no")]})
+    app = make_app(model, model_retries=0, agents=echo_specs())
+    failed = app.ask("What is 2 + 2?", thread_id="f")
+    assert failed.error and "provider said no" in failed.error
+
+    async def keyless() -> dict[str, Any]:
+        config = {"configurable": {"thread_id": "f"}}
+        return dict(await app.graph.ainvoke({}, config, context=app.settings))
+
+    assert asyncio.run(keyless())["error"] == NO_INPUT
