@@ -373,6 +373,8 @@ def interpret_review(
         if lowered in {"no", "n", "stop", "reject", "cancel", "abort"}:
             return "stopped", None
         return "feedback", value.strip()
+    if isinstance(value, dict) and "decisions" in value:
+        return _interpret_decision(value["decisions"], plan, max_parts)
     if isinstance(value, dict):
         edits = value.get("plan", value)
         if not isinstance(edits, dict):
@@ -393,3 +395,31 @@ def interpret_review(
             return "invalid", f"{len(edited.parts)} parts is more than max_parts ({max_parts})"
         return "edited", edited
     return "invalid", f"a {type(value).__name__} is not a review answer"
+
+
+def _interpret_decision(
+    decisions: Any, plan: StoryPlan, max_parts: int
+) -> tuple[str, StoryPlan | str | None]:
+    """A human-in-the-loop answer (``{"decisions": [...]}``, as agent-chat-ui sends it).
+
+    ``approve`` goes on, ``edit`` applies ``edited_action.args`` as plan edits, ``reject``
+    with a message is feedback for the planner and ``reject`` without one stops.
+    """
+    if not isinstance(decisions, list) or not decisions or not isinstance(decisions[0], dict):
+        return "invalid", "'decisions' must be a list holding one decision object"
+    decision = decisions[0]
+    kind = decision.get("type")
+    if kind == "approve":
+        return "approved", None
+    if kind == "reject":
+        message = decision.get("message")
+        if isinstance(message, str) and message.strip():
+            return "feedback", message.strip()
+        return "stopped", None
+    if kind == "edit":
+        action = decision.get("edited_action")
+        args = action.get("args") if isinstance(action, dict) else None
+        if not isinstance(args, dict):
+            return "invalid", "an edit decision needs edited_action.args (title, parts, bible)"
+        return interpret_review(args, plan, max_parts)
+    return "invalid", f"unknown decision type {kind!r}; use approve, edit or reject"

@@ -114,6 +114,10 @@ NOTHING_WRITTEN = "nothing was finished"
 UNFINISHED_PART = "part {index} is the best unfinished draft"
 PARTS_WRITTEN = "{done} of {total} part(s) are finished"
 REVIEW_STOPPED = "Stopped at the plan review, as you asked; nothing was written."
+REVIEW_DESCRIPTION = (
+    "Review the story plan: approve it, edit its title, parts or bible, or reject it (with a "
+    "message, the planner revises the plan; without one, nothing is written)."
+)
 REVIEW_BAD_EDITS = "your plan edits could not be used ({error}); send them again or approve"
 REVIEW_ROUNDS_SPENT = "the plan review ended after {rounds} rounds; kept the current plan"
 PLANNER_UNUSABLE = "the planner's reply was unusable twice ({error}); wrote it as one part"
@@ -484,6 +488,22 @@ async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[s
         "problem": state.get("review_problem") or None,
         "how": "resume with True to approve, False to stop, a dict of plan edits "
         "(title, parts, bible), or a string of feedback for the planner",
+        # The same review in LangChain's human-in-the-loop shape, which agent-chat-ui
+        # renders with approve / edit / reject buttons (see interpret_review).
+        "action_requests": [
+            {
+                "name": "plan_review",
+                "args": {
+                    "title": plan.title,
+                    "parts": [part.model_dump() for part in plan.parts],
+                    "bible": plan.bible.model_dump(),
+                },
+                "description": REVIEW_DESCRIPTION,
+            }
+        ],
+        "review_configs": [
+            {"action_name": "plan_review", "allowed_decisions": ["approve", "edit", "reject"]}
+        ],
     }
     value = interrupt(payload)
     outcome, result = interpret_review(value, plan, settings.max_parts)

@@ -335,6 +335,7 @@ class Crossroads:
         update = {
             "answer": answer,
             "error": error,
+            "question": "",  # as ``respond`` does: the next input must bring its own question
             "messages": [AIMessage(content=answer, name=values.get("route") or None)],
         }
         try:

@@ -420,6 +420,16 @@ class ModelCaller:
         self._record(reply)
         return reply
 
+    async def ainvoke_tools(
+        self, role: str, tools: Sequence[Any], messages: Sequence[BaseMessage]
+    ) -> AIMessage:
+        """Chat call with ``tools`` bound (the reply may hold ``tool_calls``)."""
+        reply = await self._call(role, lambda model: model.bind_tools(tools), messages, tags=[])
+        if not isinstance(reply, AIMessage):
+            reply = AIMessage(content=str(getattr(reply, "content", reply)))
+        self._record(reply)
+        return reply
+
     async def astructured(
         self,
         role: str,

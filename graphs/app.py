@@ -29,9 +29,11 @@ START → intake ─┬─ router ─┬─────────────�
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Hashable, Sequence
 from typing import Any
+from uuid import uuid4
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage
 from langgraph.graph import END, START, StateGraph
@@ -41,7 +43,7 @@ from langgraph.types import Overwrite
 from crossroads.agents.router import make_router_node
 from crossroads.errors import InputError
 from crossroads.graphs.registry import default_agents
-from crossroads.graphs.state import AppState, InputState, OutputState
+from crossroads.graphs.state import AppState, InputState, OutputState, Source
 from crossroads.registry import AgentSpec, validate_agents
 from crossroads.settings import Settings
 from crossroads.usage import empty_usage
@@ -51,7 +53,12 @@ MAX_REROUTES = 1
 PLAN_RESULT = "step {number} ({route}): {question} -> {answer}"
 PLAN_FAILED = "the plan stopped at step {step} of {of} ({why})"
 NO_ANSWER = "Sorry, I could not answer that."
+NO_INPUT = (
+    'no question in the input: send {"question": "..."} or {"messages": [...]} ending with '
+    "the human message to answer"
+)
 FAILED_ANSWER = "Sorry, I could not answer that: {error}"
+MAX_FOOTER_SOURCES = 8
 
 
 async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
@@ -75,19 +82,37 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
         "plan_index": 0,
         "plan_results": [],
         "plan_note": "",
+        "chat_input": False,
     }
+    turn = _chat_turn(state)
+    raw: Any = _message_text(turn) if turn is not None else state.get("question", "")
+    if turn is None and not raw:
+        return {**reset, "question": "", "error": NO_INPUT}
     try:
-        question = clean_question(state.get("question", ""))
+        question = clean_question(raw)
     except InputError as error:
-        return {**reset, "question": str(state.get("question", ""))[:200], "error": str(error)}
+        return {
+            **reset,
+            "chat_input": turn is not None,
+            "asked_id": turn.id if turn is not None else state.get("asked_id"),
+            "question": str(raw)[:200],
+            "error": str(error),
+        }
+    # A chat turn is already in ``messages`` (the input's reducer added it): replace it, by id,
+    # with its plain text, so history holds strings whatever content blocks the client sent.
+    asked = HumanMessage(content=question, id=turn.id if turn is not None else str(uuid4()))
+    history = list(state.get("messages") or [])
+    if turn is not None:
+        history = history[:-1]
     return {
         **reset,
+        "chat_input": turn is not None,
         "question": question,
         "original_question": question,
-        "messages": [
-            *_forget(state.get("messages") or [], settings.history_messages),
-            HumanMessage(content=question),
-        ],
+        # Older turns beyond the window go; a chat turn is already the last message and is
+        # replaced (same id) by ``asked``, so it is not counted as history.
+        "messages": [*_forget(history, settings.history_messages), asked],
+        "asked_id": asked.id,
     }
 
 
@@ -99,6 +124,31 @@ def _forget(history: Sequence[AnyMessage], window: int) -> list[RemoveMessage]:
     """
     extra = len(history) + 2 - window
     return [RemoveMessage(id=m.id) for m in history[: max(0, extra)] if m.id]
+
+
+def _chat_turn(state: AppState) -> HumanMessage | None:
+    """The human message a chat-style input (``{"messages": [...]}``) just added, if any.
+
+    A thread's last message is normally the answer to its last turn; a human message there
+    that intake has not taken yet was sent with this input.
+    """
+    messages = state.get("messages") or []
+    if not messages or not isinstance(messages[-1], HumanMessage):
+        return None
+    last = messages[-1]
+    return last if last.id is None or last.id != state.get("asked_id") else None
+
+
+def _message_text(message: HumanMessage) -> str:
+    """A message's text: its string content, or its text blocks joined."""
+    if isinstance(message.content, str):
+        return message.content
+    parts = [
+        block if isinstance(block, str) else str(block.get("text", ""))
+        for block in message.content
+        if isinstance(block, str) or block.get("type") == "text"
+    ]
+    return "\n".join(part for part in parts if part)
 
 
 async def after_intake(state: AppState) -> str:
@@ -179,12 +229,35 @@ async def respond(state: AppState) -> dict[str, Any]:
         answer, error = _plan_answer(state, answer)
     if not answer:
         answer = FAILED_ANSWER.format(error=error) if error else NO_ANSWER
-    update: dict[str, Any] = {"answer": answer, "error": error}
-    if state.get("original_question"):
-        update["question"] = state["original_question"]
-    if state.get("messages") and not (error and not state.get("route")):
-        update["messages"] = [AIMessage(content=answer, name=state.get("route") or None)]
+    # ``question`` is cleared so that the next input must bring its own (see ``intake``).
+    update: dict[str, Any] = {"answer": answer, "error": error, "question": ""}
+    route = state.get("route") or None
+    chat = bool(state.get("chat_input"))
+    if chat or (state.get("messages") and not (error and not route)):
+        sources = list(state.get("sources") or [])
+        update["messages"] = [
+            AIMessage(
+                content=answer + chat_footer(route, sources) if chat else answer,
+                name=route,
+                response_metadata={"crossroads": {"route": route, "sources": sources}},
+            )
+        ]
     return update
+
+
+def _md(text: str) -> str:
+    """``text`` with Markdown's active characters escaped (titles come from retrieved pages)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#!|~])", r"\\\1", " ".join(text.split()))
+
+
+def chat_footer(route: str | None, sources: Sequence[Source]) -> str:
+    """Route and sources under an answer, in Markdown, for chat clients that show only text."""
+    lines = [f"\n\n---\n*route: {_md(route or 'none')}*"]
+    for source in sources[:MAX_FOOTER_SOURCES]:
+        title = _md(str(source.get("title", "")))[:120]
+        url = str(source.get("url", "")).replace("`", "")[:200]
+        lines.append(f"[{source.get('index', '?')}] {title}" + (f" · `{url}`" if url else ""))
+    return "  \n".join(lines)
 
 
 def compile_agent(spec: AgentSpec) -> Any:

@@ -42,16 +42,22 @@ class Step(TypedDict):
     detail: NotRequired[Any]
 
 
-class InputState(TypedDict):
-    """What a caller passes in."""
+class InputState(TypedDict, total=False):
+    """What a caller passes in: ``question``, or ``messages`` (chat clients such as
+    agent-chat-ui), whose last human message is the question and the rest history."""
 
     question: str
     """The user's question, already validated (see ``crossroads.validation``)."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """Chat-style input: appended to the thread's history; the last one must be human."""
 
 
 class OutputState(TypedDict, total=False):
-    """What a run hands back (``crossroads.Result`` is built from it)."""
+    """What a run hands back (``crossroads.Result`` is built from it).
 
+    ``messages`` is there for chat clients, which render the thread from it."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
     answer: str
     route: str
     route_reason: str
@@ -101,6 +107,11 @@ class AppState(TypedDict, total=False):
     """Why the plan was cut short, if it was."""
     original_question: str
     """The user's question while a plan runs its sub-questions in ``question``."""
+    chat_input: bool
+    """The question came as a chat turn (``messages`` input): the reply carries route and
+    sources in its text, for clients that render only messages."""
+    asked_id: str | None
+    """Id of the human message the last request answered (so a chat turn is taken once)."""
 
 
 class AgentInput(TypedDict, total=False):

@@ -201,9 +201,13 @@ def test_messages_in_state_are_langchain_messages(make_app: MakeApp) -> None:
 def test_input_and_output_schemas_are_json_schemas() -> None:
     """LangGraph Server and Studio show these; typing.TypedDict on 3.11 breaks them."""
     graph = build_app_graph().compile()
-    assert graph.get_input_jsonschema()["required"] == ["question"]
+    schema = graph.get_input_jsonschema()
+    # Either key may carry the question (``messages`` for chat clients); intake checks it.
+    assert {"question", "messages"} <= set(schema["properties"]) and not schema.get("required")
     output = graph.get_output_jsonschema()["properties"]
-    assert {"answer", "route", "sources", "usage", "steps", "error", "mode"} <= set(output)
+    assert {"answer", "route", "sources", "usage", "steps", "error", "mode", "messages"} <= set(
+        output
+    )
 
 
 def test_an_app_nobody_closed_exits_quietly(tmp_path: Path) -> None:

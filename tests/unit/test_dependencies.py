@@ -34,7 +34,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_FOLDERS = ("crossroads", "agents", "graphs", "tools")
-RUNTIME_EXTRAS = ("zim", "postgres", "server", "plot")
+RUNTIME_EXTRAS = ("zim", "postgres", "server", "plot", "mcp", "otel")
 """Extras that switch on a feature of the package (dev, notebooks and realmodel are tooling)."""
 
 USED_OTHERWISE = {

@@ -393,6 +393,44 @@ def test_review_stop_writes_nothing(make_app: Callable[..., Crossroads]) -> None
     assert stopped.answer == REVIEW_STOPPED and model.calls_for("writer") == []
 
 
+def test_review_is_also_a_human_in_the_loop_request(make_app: Callable[..., Crossroads]) -> None:
+    """agent-chat-ui shows action_requests with approve/edit/reject and resumes with decisions."""
+    model = review_model(planner_extra=[PLAN])
+    app = make_app(model, review=True)
+    review = app.ask(STORY_REQUEST, thread_id="h").interrupt
+    assert review is not None
+    (action,) = review["action_requests"]
+    assert action["name"] == "plan_review"
+    assert [part["title"] for part in action["args"]["parts"]] == ["Storm", "Shore", "Sunset"]
+    assert review["review_configs"] == [
+        {"action_name": "plan_review", "allowed_decisions": ["approve", "edit", "reject"]}
+    ]
+
+    bad = app.resume("h", {"decisions": [{"type": "shrug"}]})
+    assert bad.interrupt is not None and "unknown decision type" in bad.interrupt["problem"]
+    again = app.resume("h", {"decisions": [{"type": "reject", "message": "Give Tom a dog."}]})
+    assert again.interrupt is not None
+    assert "Give Tom a dog." in model.calls_for("planner")[1].prompt
+    edit = {"type": "edit", "edited_action": {"name": "plan_review", "args": {"title": "Eld"}}}
+    done = app.resume("h", {"decisions": [edit]})
+    assert done.interrupt is None and done.answer.startswith("# Eld") and PART_3 in done.answer
+
+
+def test_review_approve_decision_goes_on(make_app: Callable[..., Crossroads]) -> None:
+    app = make_app(review_model(), review=True)
+    app.ask(STORY_REQUEST, thread_id="ha")
+    done = app.resume("ha", {"decisions": [{"type": "approve"}]})
+    assert done.interrupt is None and PART_3 in done.answer
+
+
+def test_review_reject_without_message_stops(make_app: Callable[..., Crossroads]) -> None:
+    model = review_model()
+    app = make_app(model, review=True)
+    app.ask(STORY_REQUEST, thread_id="hs")
+    stopped = app.resume("hs", {"decisions": [{"type": "reject"}]})
+    assert stopped.answer == REVIEW_STOPPED and model.calls_for("writer") == []
+
+
 # --- streaming ------------------------------------------------------------------------------
 
 
