@@ -145,6 +145,8 @@ def search_tokens(texts: list[str]) -> Any:
     Returns:
         bm25s ``Tokenized`` (ids and vocabulary), as :meth:`bm25s.BM25.index` takes.
     """
+    import bm25s  # here, not at import time: it pulls in SciPy (see retrievers/__init__)
+
     return bm25s.tokenize(
         [join_hyphens(text) for text in texts],
         stopwords="en",
@@ -155,6 +157,8 @@ def search_tokens(texts: list[str]) -> Any:
 
 def search_query_tokens(query: str) -> list[str]:
     """The query's terms, tokenised as :func:`search_tokens` tokenises documents."""
+    import bm25s  # here, not at import time: it pulls in SciPy (see retrievers/__init__)
+
     tokens = bm25s.tokenize(
         join_hyphens(query),
         stopwords="en",
