@@ -112,7 +112,7 @@ class _FirstByteWatch(BaseCallbackHandler):
         self.loop = asyncio.get_running_loop()
         self.alive = asyncio.Event()
 
-    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         if not self.alive.is_set():
             self.loop.call_soon_threadsafe(self.alive.set)
 
@@ -354,12 +354,12 @@ class ModelCaller:
             _one_line(last_error),
         )
         code = f"; provider code: {failure.code}" if failure.code else ""
-        error = ModelError(
+        failed = ModelError(
             MODEL_FAILED.format(role=role, error=failure.message, tried=", ".join(tried), code=code)
         )
-        error.kind = failure.kind
-        error.code = failure.code
-        raise error from last_error
+        failed.kind = failure.kind
+        failed.code = failure.code
+        raise failed from last_error
 
     def _record(self, message: AIMessage | None) -> None:
         if message is None:
