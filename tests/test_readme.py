@@ -59,6 +59,7 @@ def offline_env(home: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.timeout(600)  # a block may start the CLI several times
 @pytest.mark.parametrize(
     ("lang", "body", "note", "line"),
     [pytest.param(*block, id=f"{block[0]}-line{block[3]}") for block in BLOCKS],
