@@ -88,6 +88,21 @@ class Result:
     route_reason: str = ""
     interrupt: Any = None
 
+    @property
+    def declined(self) -> bool:
+        """Offline mode could not do this safely and said so instead of guessing.
+
+        An offline reader or the extractive researcher marks its step with ``declined`` (the
+        line shown to the user); offline writing is declined by the writers' ``offline`` step.
+        """
+        for step in self.steps:
+            detail = step.get("detail")
+            if step.get("action") == "offline" or (
+                isinstance(detail, dict) and detail.get("declined")
+            ):
+                return True
+        return False
+
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready data."""
         return asdict(self)

@@ -157,8 +157,7 @@ def outcome(result: Result) -> str:
     stopped early), ``failed`` (no answer) or ``declined`` (offline mode cannot do it)."""
     if result.interrupt is not None:
         return "paused"
-    declined = getattr(result, "declined", None)
-    if declined or any(step.get("action") == "offline" for step in result.steps):
+    if result.declined:
         return "declined"
     if result.error:
         if not result.answer.strip() or result.answer.startswith(NOT_FINISHED):
