@@ -549,8 +549,13 @@ def summarize(outcomes: Sequence[RowOutcome], **meta: Any) -> dict[str, Any]:
 # -- plot -------------------------------------------------------------------------------------
 
 
-def write_plot(report: Mapping[str, Any], path: str | Path) -> Path:
-    """Draw the confusion matrix and the cost per request into a PNG (matplotlib, Agg).
+PLOT_PANELS = ("Routes", "Answers", "Model calls", "Latency")
+"""The titles the four panels of ``--plot`` start with, in reading order."""
+
+
+def build_figure(report: Mapping[str, Any]) -> Any:
+    """The evaluation figure: route accuracy with its confusion matrix, answer accuracy by
+    kind, model calls per question and latency per question (a matplotlib ``Figure``, Agg).
 
     Raises:
         InputError: matplotlib is not installed.
@@ -563,42 +568,75 @@ def write_plot(report: Mapping[str, Any], path: str | Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    path = Path(path)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    figure, axes = plt.subplots(2, 2, figsize=(12, 8))
+    routes, answers, calls, latency = axes.flat
     labels = report["route"]["labels"]
     matrix = report["route"]["confusion"]
     if labels:
         peak = max(max(row) for row in matrix) or 1
         # Fixed colour range from 0: a one-cell matrix would otherwise be drawn blank.
-        left.imshow(matrix, cmap="Blues", vmin=0, vmax=peak)
-        left.set_xticks(range(len(labels)), labels)
-        left.set_yticks(range(len(labels)), labels)
+        routes.imshow(matrix, cmap="Blues", vmin=0, vmax=peak)
+        routes.set_xticks(range(len(labels)), labels)
+        routes.set_yticks(range(len(labels)), labels)
         for i, row in enumerate(matrix):
             for j, count in enumerate(row):
                 colour = "white" if count > peak / 2 else "black"
-                left.text(j, i, str(count), ha="center", va="center", color=colour)
-    accuracy = report["route"]["accuracy"]
-    shown = "n/a" if accuracy is None else f"{accuracy:.0%}"
-    left.set_title(f"Routes (accuracy {shown})")
-    left.set_xlabel("predicted")
-    left.set_ylabel("expected")
+                routes.text(j, i, str(count), ha="center", va="center", color=colour)
+    else:
+        routes.text(0.5, 0.5, "no expected routes", ha="center", va="center")
+    routes.set_title(f"Routes: accuracy {_percent(report['route']['accuracy'])}")
+    routes.set_xlabel("predicted")
+    routes.set_ylabel("expected")
+
+    by_kind = report["answer"]["by_kind"]
+    names = [*by_kind, "all"]
+    shares = [by_kind[name]["accuracy"] or 0.0 for name in by_kind]
+    shares.append(report["answer"]["accuracy"] or 0.0)
+    bars = answers.bar(range(len(names)), [share * 100 for share in shares], color="#6aa84f")
+    answers.set_xticks(range(len(names)), names)
+    answers.set_ylim(0, 105)
+    answers.set_ylabel("right (%)")
+    counts = [f"{by_kind[n]['correct']}/{by_kind[n]['evaluated']}" for n in by_kind]
+    counts.append(f"{report['answer']['correct']}/{report['answer']['evaluated']}")
+    answers.bar_label(bars, counts)
+    answers.set_title(f"Answers: accuracy {_percent(report['answer']['accuracy'])}")
 
     items = report["items"]
     positions = range(len(items))
-    right.bar(positions, [item["latency_s"] * 1000 for item in items], color="#8fb3d9")
-    right.set_xlabel("question")
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.set_ylabel("latency (ms)")
-    calls_axis = right.twinx()
-    calls_axis.plot(positions, [item["llm_calls"] for item in items], "o", color="#c0392b")
-    calls_axis.set_ylabel("model calls", color="#c0392b")
-    calls_axis.set_ylim(0, max([1, *(item["llm_calls"] for item in items)]) * 1.15)
     cost = report["cost"]
-    right.set_title(
-        f"Cost per request: {cost['llm_calls']['mean']:.2f} calls, "
-        f"p50 {cost['latency_s']['p50'] * 1000:.0f} ms"
+    calls.bar(positions, [item["llm_calls"] for item in items], color="#c0392b")
+    calls.set_xlabel("question")
+    calls.set_ylabel("model calls")
+    calls.xaxis.set_major_locator(MaxNLocator(integer=True))
+    calls.yaxis.set_major_locator(MaxNLocator(integer=True))
+    calls.set_title(f"Model calls: mean {cost['llm_calls']['mean']:.2f} per question")
+
+    latency.bar(positions, [item["latency_s"] * 1000 for item in items], color="#8fb3d9")
+    latency.set_xlabel("question")
+    latency.set_ylabel("latency (ms)")
+    latency.xaxis.set_major_locator(MaxNLocator(integer=True))
+    latency.set_title(
+        f"Latency: p50 {cost['latency_s']['p50'] * 1000:.0f} ms, "
+        f"p95 {cost['latency_s']['p95'] * 1000:.0f} ms"
     )
     figure.tight_layout()
+    return figure
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def write_plot(report: Mapping[str, Any], path: str | Path) -> Path:
+    """Draw :func:`build_figure` into a PNG at ``path``.
+
+    Raises:
+        InputError: matplotlib is not installed.
+    """
+    figure = build_figure(report)
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     plt.close(figure)
