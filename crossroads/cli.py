@@ -39,7 +39,7 @@ from crossroads import __version__
 from crossroads.api import Crossroads, Result
 from crossroads.errors import ConfigurationError, CrossroadsError
 from crossroads.settings import Settings
-from crossroads.terminal import plain_for_terminal
+from crossroads.terminal import WordWrap, plain_for_terminal
 from crossroads.validation import MAX_QUESTION_CHARS
 
 
@@ -598,6 +598,7 @@ class ChatSession:
         streamed = False
         result: Result | None = None
         tracker = StepTracker()
+        wrap = WordWrap(out.width)
         spinner: Spinner | None = Spinner(sys.stdout).start() if out.is_terminal else None
 
         def stop_spinner() -> None:
@@ -615,11 +616,13 @@ class ChatSession:
                     running = spinner is not None
                     stop_spinner()
                     out.print(f"{_badge(route)} ", end="")
+                    label = ROUTE_LABELS.get(route, route) or "?"
+                    wrap = WordWrap(out.width, column=len(label) + 3)
                     if running and not streamed:
                         spinner = Spinner(sys.stdout, tracker.step).start()
                 elif event.type == "token":
                     stop_spinner()
-                    out.print(escape(event.text), end="")
+                    out.print(escape(wrap.feed(event.text)), end="", soft_wrap=True)
                     streamed = True
                 elif event.type == "progress" and event.data.get("type") == "part":
                     data = event.data
@@ -633,6 +636,7 @@ class ChatSession:
             return
         finally:
             stop_spinner()
+            out.print(escape(wrap.close()), end="", soft_wrap=True)
         if result is None:
             return
         if not streamed:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["plain_for_terminal"]
+__all__ = ["WordWrap", "plain_for_terminal"]
 
 # ESC sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC strings (ESC ] ... BEL or ST), and
 # two-character escapes. A string with no terminator runs to the end of the text.
@@ -33,3 +33,62 @@ _CONTROLS: Final = {
 def plain_for_terminal(text: str) -> str:
     """``text`` without escape sequences or control characters (newlines and tabs stay)."""
     return _ESCAPE_SEQUENCE.sub("", text).translate(_CONTROLS)
+
+
+class WordWrap:
+    """Line breaks for streamed text: between words, never inside one.
+
+    A terminal wraps a long streamed answer wherever the line ends, mid-word. Fed each token
+    as it arrives, this holds back the word being written until it is complete, then starts a
+    new line first if the word would not fit. Only a word longer than a whole line is broken.
+    Spaces at a line this inserted are dropped; newlines in the text are kept.
+
+    Args:
+        width: Columns of the terminal.
+        column: Where the cursor already is (after a badge such as ``[math] ``).
+    """
+
+    def __init__(self, width: int, column: int = 0) -> None:
+        self.width = max(width, 10)
+        self.column = column
+        self._word: list[str] = []
+        self._spaces = ""
+
+    def feed(self, text: str) -> str:
+        """The part of the stream that can be printed now, with its line breaks."""
+        out: list[str] = []
+        for char in text:
+            if char == "\n":
+                out.append(self._flush_word())
+                out.append("\n")
+                self.column, self._spaces = 0, ""
+            elif char.isspace():
+                out.append(self._flush_word())
+                self._spaces += char
+            else:
+                self._word.append(char)
+        return "".join(out)
+
+    def close(self) -> str:
+        """What is still held back (the last word)."""
+        return self._flush_word()
+
+    def _flush_word(self) -> str:
+        if not self._word:
+            return ""
+        word, self._word = "".join(self._word), []
+        spaces, self._spaces = self._spaces, ""
+        out: list[str] = []
+        if self.column > 0 and self.column + len(spaces) + len(word) > self.width:
+            out.append("\n")
+            self.column = 0
+        else:
+            out.append(spaces)
+            self.column += len(spaces)
+        while self.column + len(word) > self.width:  # longer than a line: break it
+            cut = self.width - self.column
+            out.append(word[:cut] + "\n")
+            word, self.column = word[cut:], 0
+        out.append(word)
+        self.column += len(word)
+        return "".join(out)
