@@ -18,6 +18,8 @@ from crossroads import Crossroads
 from crossroads.testing import ScriptedChatModel
 from tests.stubs.langgraph_dev import SCRUBBED_ENV
 
+pytest_plugins = ["tests.stubs.gemini_client"]  # the ``stub`` and ``async_model`` fixtures
+
 ENV_VARS = (*SCRUBBED_ENV, "CROSSROADS_OFFLINE", "LANGSMITH_TRACING")
 """Variables that change what Crossroads does: cleared for every test."""
 

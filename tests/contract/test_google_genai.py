@@ -14,12 +14,11 @@ Seen with the lock (google-genai 3.6.1, langchain-google-genai 4.4.3): ``/v1`` p
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 from langchain_google_genai import ChatGoogleGenerativeAI
 
+from tests.stubs.gemini_client import MODEL, make_model  # fixtures: stub, async_model
 from tests.stubs.gemini_stub import (
     DropConnection,
     GeminiStub,
@@ -33,39 +32,12 @@ from tests.stubs.gemini_stub import (
 
 pytestmark = [pytest.mark.contract, pytest.mark.integration]
 
-MODEL = "gemini-2.5-flash"
 API_VERSION = "v1"
 
 
 def qualified(exc: BaseException) -> str:
     """``package.Class`` of an exception: what a release changes when it swaps a transport."""
     return f"{type(exc).__module__.split('.')[0]}.{type(exc).__qualname__}"
-
-
-def make_model(stub: GeminiStub, **overrides: Any) -> ChatGoogleGenerativeAI:
-    settings: dict[str, Any] = {
-        "model": MODEL,
-        "google_api_key": "test",
-        "base_url": stub.base_url,
-        "max_retries": 0,
-        "timeout": 0.5,
-    }
-    settings.update(overrides)
-    return ChatGoogleGenerativeAI(**settings)
-
-
-@pytest.fixture
-def stub() -> Iterator[GeminiStub]:
-    with GeminiStub() as running:
-        yield running
-
-
-@pytest.fixture
-async def async_model(stub: GeminiStub) -> AsyncIterator[ChatGoogleGenerativeAI]:
-    model = make_model(stub)
-    yield model
-    assert model.client is not None
-    await model.client.aio.aclose()
 
 
 def test_api_version_in_the_url(stub: GeminiStub) -> None:

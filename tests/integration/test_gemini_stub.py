@@ -18,10 +18,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from functools import reduce
 from operator import add
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 import pytest
@@ -30,6 +29,7 @@ from langchain_google_genai import ChatGoogleGenerativeAI
 from pydantic import BaseModel
 
 from crossroads.transient import http_status, is_transient, retry_after_seconds
+from tests.stubs.gemini_client import MODEL, make_model  # fixtures: stub, async_model
 from tests.stubs.gemini_stub import (
     ERROR_UNSCRIPTED,
     DropConnection,
@@ -47,8 +47,6 @@ from tests.stubs.gemini_stub import (
 
 pytestmark = pytest.mark.integration
 
-MODEL = "gemini-2.5-flash"
-CLIENT_TIMEOUT_S = 0.5
 API_VERSIONS = ("v1beta", "v1")  # google-genai 1.x/2.x call v1beta, 3.6 calls v1
 # Generous upper bound for "fails fast" checks: ten times the client timeout.
 FAIL_FAST_BOUND_S = 5.0
@@ -66,12 +64,6 @@ def add_numbers(a: int, b: int) -> int:
     return a + b
 
 
-@pytest.fixture
-def stub() -> Iterator[GeminiStub]:
-    with GeminiStub() as running:
-        yield running
-
-
 def statuses(exc: BaseException | None) -> set[int]:
     """HTTP statuses anywhere in an exception's cause chain (wrappers differ by release)."""
     found: set[int] = set()
@@ -83,27 +75,6 @@ def statuses(exc: BaseException | None) -> set[int]:
             found.add(status)
         exc = exc.__cause__ or exc.__context__
     return found
-
-
-def make_model(stub: GeminiStub, **overrides: Any) -> ChatGoogleGenerativeAI:
-    settings: dict[str, Any] = {
-        "model": MODEL,
-        "google_api_key": "test",
-        "base_url": stub.base_url,
-        "max_retries": 0,
-        "timeout": CLIENT_TIMEOUT_S,
-    }
-    settings.update(overrides)
-    return ChatGoogleGenerativeAI(**settings)
-
-
-@pytest.fixture
-async def async_model(stub: GeminiStub) -> AsyncIterator[ChatGoogleGenerativeAI]:
-    model = make_model(stub)
-    yield model
-    # Close the SDK's aiohttp session on this loop, so no "unclosed session" warnings.
-    assert model.client is not None
-    await model.client.aio.aclose()
 
 
 # --------------------------------------------------------------------------- happy paths
