@@ -41,6 +41,7 @@ from crossroads.graphs.registry import default_agents
 from crossroads.graphs.state import AppState, InputState, OutputState
 from crossroads.registry import AgentSpec, validate_agents
 from crossroads.settings import Settings
+from crossroads.tools.markup import strip_echoed_markup
 from crossroads.usage import empty_usage
 from crossroads.validation import clean_question
 
@@ -157,7 +158,9 @@ def _plan_answer(state: AppState, answer: str) -> tuple[str, str | None]:
 
 async def respond(state: AppState) -> dict[str, Any]:
     """Settle the final answer and add it to the conversation."""
-    answer = (state.get("answer") or "").strip()
+    question = state.get("original_question") or state.get("question") or ""
+    # Small models echo the prompt's fences and escapes; none of it belongs in an answer.
+    answer = strip_echoed_markup((state.get("answer") or "").strip(), source=question)
     error = state.get("error")
     if state.get("plan"):
         answer, error = _plan_answer(state, answer)
