@@ -811,6 +811,7 @@ async def give_up(state: CalcState) -> dict[str, Any]:
             }
     update: dict[str, Any] = {
         "answer": GAVE_UP_ANSWER.format(error=error),
+        "gave_up": True,
         "steps": [_step("give_up", {"tries": tries, "last_error": error})],
     }
     if state.get("not_math"):

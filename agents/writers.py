@@ -60,7 +60,7 @@ import dataclasses
 import re
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
@@ -416,7 +416,9 @@ def plain_verdict(text: str) -> Verdict | None:
     match = _PLAIN_VERDICT.search(text)
     if match is None:
         return None
-    verdict = "approve" if match.group(1).lower().startswith("approve") else "revise"
+    verdict: Literal["approve", "revise"] = (
+        "approve" if match.group(1).lower().startswith("approve") else "revise"
+    )
     issues = [
         line.strip()[1:].strip() for line in text.splitlines() if line.strip().startswith("-")
     ]

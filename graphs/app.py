@@ -65,6 +65,7 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
         "usage": Overwrite(empty_usage()),
         "error": None,
         "handoff": None,
+        "gave_up": False,
         "tried_routes": [],
         "started_at": time.time(),
         "mode": "llm" if settings.has_model else "offline",
@@ -100,7 +101,12 @@ def after_agent(state: AppState) -> str:
     """Next plan step, back to the router once if the agent gave up, else ``respond``."""
     plan = state.get("plan") or []
     if plan:
-        failed = state.get("error") or state.get("handoff") or not state.get("answer")
+        failed = (
+            state.get("error")
+            or state.get("handoff")
+            or state.get("gave_up")
+            or not state.get("answer")
+        )
         if not failed and (state.get("plan_index") or 0) < len(plan):
             return "plan_step"
         return "respond"
@@ -130,6 +136,7 @@ async def plan_step(state: AppState) -> dict[str, Any]:
         "context": context,
         "answer": "",
         "handoff": None,
+        "gave_up": False,
         "usage_before": state.get("usage"),
         "steps": [
             {
@@ -145,12 +152,13 @@ def _plan_answer(state: AppState, answer: str) -> tuple[str, str | None]:
     """The final answer of a plan, and an error if it did not finish."""
     plan = state.get("plan") or []
     done = list(state.get("plan_results") or [])
-    failed = state.get("error") or state.get("handoff") or not answer
+    failed = state.get("error") or state.get("handoff") or state.get("gave_up") or not answer
     note = state.get("plan_note") or ""
     if not failed and (state.get("plan_index") or 0) >= len(plan):
         return (f"{answer}\n\n({note})" if note else answer), None
     step = state.get("plan_index") or 0
-    why = state.get("error") or state.get("handoff") or "no answer"
+    why = state.get("error") or state.get("handoff") or (answer if state.get("gave_up") else "")
+    why = why or "no answer"
     learned = "\n".join(f"- {r['question']}: {r['answer']}" for r in done) or "- nothing yet"
     error = PLAN_FAILED.format(step=step, of=len(plan), why=why)
     return f"{error}. What I learned so far:\n{learned}", error

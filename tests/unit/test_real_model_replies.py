@@ -4,6 +4,7 @@ answer, each unusable one a clear fallback, never a dead model (issue 22)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -250,3 +251,11 @@ def test_no_answer_contains_a_fence_or_entity_the_question_did_not(make_app: Mak
     result = make_app(model).ask(APPLES)
     assert "&lt;" not in result.answer and "<result>" not in result.answer
     assert "6" in result.answer
+
+
+def test_eval_takes_the_server_address(tmp_path: Path) -> None:
+    from crossroads.eval_cli import _make_app
+
+    app = _make_app(None, True, None, tmp_path, base_url="http://127.0.0.1:8080/v1")
+    with app:
+        assert app.settings.model_kwargs["base_url"] == "http://127.0.0.1:8080/v1"
