@@ -28,9 +28,14 @@ arithmetic itself, so the work is split (the graph is wired in ``crossroads.grap
   of the same value: ``1,234``, ``84.0``, ``$18.00``); it gets one retry, then the plain
   template ``"{expression} = {result}."``. A streaming client may therefore see a rejected
   sentence before the final one; ``Result.answer`` is always the checked one.
-* **give_up**: an honest answer with the last error, and ``handoff`` set so the router can
-  re-route once (the usual reason: the question was not arithmetic). Offline there is no
-  hand-off: the offline re-route could only reach an agent that needs a model.
+* **give_up**: the offline word-math reader gets a try first (a small model that cannot
+  write the expression does not stop a problem the rules can read); else an honest answer
+  with the last error. ``handoff`` is set, so the router can re-route once, only when the
+  model said the question is not arithmetic: a math question never ends in the researcher
+  or the writers.
+* **lenient reading**: a reply the engine refuses is read once more the way people write
+  arithmetic (:func:`lenient_reading`: ``10 - 4 = 5 apples`` is ``10 - 4``, number words,
+  units, fences, "The answer is ..."); the engine still checks the result.
 
 Why a plain reply rather than structured output for the extraction: the reply *is* the
 payload, a line or a few lines of arithmetic, and the engine is a strict parser with error
@@ -159,6 +164,9 @@ OFFLINE_DECLINED_ANSWER: Final = (
     "into a calculation, set GOOGLE_API_KEY (or CROSSROADS_MODEL=provider:model) and ask again."
 )
 AGREEMENT: Final = "{agreed} of {total} agreed"
+CLAIM_DISAGREES: Final = (
+    "the model claimed {claimed}; the engine computed {value} from the expression"
+)
 
 LEAD_IN: Final = re.compile(
     r"^\s*(?:(?:what\s+is|what's|whats|calculate|compute|evaluate)\b[\s:]*)?(.*?)[\s?]*$",
@@ -172,6 +180,48 @@ _FENCE: Final = re.compile(r"^```[\w+-]*[ \t]*\n?(.*?)\n?```$", re.DOTALL)
 _STATED_NUMBER: Final = re.compile(
     r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\d])"
 )
+
+_ANY_FENCE: Final = re.compile(r"```[\w+-]*[ \t]*\n?(.*?)\n?```", re.DOTALL)
+_LEAD_PROSE: Final = re.compile(
+    r"^\s*(?:so,?\s+|therefore,?\s+)?(?:the\s+)?(?:final\s+)?"
+    r"(?:answer|expression|result|calculation|solution|program)\s*(?:is|=|:)\s*",
+    re.IGNORECASE,
+)
+_UNIT_WORD: Final = re.compile(r"(?<=\d)(\s*)([A-Za-z_]\w*)(?![\w(])")
+"""A word right after a number (``5 apples``, ``2.4 hours``, ``30%`` is left alone)."""
+_OPERATION: Final = re.compile(r"[-+*/%()]|\*\*")
+_CURRENCY: Final = re.compile(r"[$€£¥]")
+_PLAIN_NAME: Final = re.compile(r"^\s*[A-Za-z_]\w*\s*$")
+_SMALL_NUMBER_WORDS: Final[Mapping[str, str]] = {
+    word: str(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBER_WORD: Final = re.compile(r"\b(" + "|".join(_SMALL_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_RESERVED_NAMES: Final = frozenset({*FUNCTIONS, "pi", "e", "ans"})
 
 Outcome = Literal["computed", "answered", "unread", "retry", "exhausted"]
 
@@ -251,6 +301,70 @@ def read_reply(reply: AIMessage) -> str:
     if len(text) >= 2 and text.startswith("`") and text.endswith("`"):
         text = text.strip("`").strip()
     return text
+
+
+def lenient_reading(text: str) -> tuple[str, list[str]]:
+    """What people and models write around an expression, taken off: the expression left.
+
+    Used only after the strict reading failed, so a reply the engine accepts is never
+    changed. Per line: a code fence anywhere, backticks, a lead-in ("The answer is",
+    "Expression:"), number words (``twelve * seven``), currency signs and unit words
+    (``180 / 60 hours``), and a claimed result after ``=`` (``10 - 4 = 5 apples`` keeps
+    ``10 - 4``: the engine computes, the model's own result is ignored). ``name = ...`` lines
+    stay assignments; prose lines with no number left are dropped. The result still goes
+    through the engine's allow-list, so nothing here can make unsafe text computable.
+
+    Args:
+        text: The extractor's reply, as :func:`read_reply` gave it.
+
+    Returns:
+        The cleaned text and the claimed results that were dropped (for the steps).
+    """
+    from text_to_num import alpha2digit
+
+    fenced = _ANY_FENCE.search(text)
+    if fenced:
+        text = fenced.group(1)
+    claimed: list[str] = []
+    assigned: set[str] = set()
+    known: set[str] = set(_RESERVED_NAMES)
+    target: str | None = None
+    lines: list[str] = []
+    for raw_line in text.replace(";", "\n").splitlines():
+        line = raw_line.replace("`", "").strip().rstrip(".?!").strip()
+        line = _LEAD_PROSE.sub("", line)
+        if not line:
+            continue
+        line = alpha2digit(line, "en")
+        line = _NUMBER_WORD.sub(lambda m: _SMALL_NUMBER_WORDS[m.group(1).lower()], line)
+        line = _CURRENCY.sub("", line)
+        target = None
+        parts = [part for part in re.split(r"(?<![=!<>])=(?!=)", line)]
+        if len(parts) > 1 and _PLAIN_NAME.match(parts[0]):
+            target = parts[0].strip()
+            parts = parts[1:]
+        expression = parts[0]
+        if len(parts) > 1:
+            claim = "=".join(parts[1:]).strip()
+            if claim:
+                claimed.append(claim)
+        known = assigned | _RESERVED_NAMES
+        expression = _UNIT_WORD.sub(
+            lambda m, known=known: m.group(0) if m.group(2) in known else "", expression
+        )
+        expression = " ".join(expression.split())
+        if not re.search(r"\d", expression) and not set(re.findall(r"\w+", expression)) & known:
+            continue  # a prose line: nothing computable was on it
+        if target is not None:
+            assigned.add(target)
+            lines.append(f"{target} = {expression}")
+        else:
+            lines.append(expression)
+    names = set(re.findall(r"[A-Za-z_]\w*", lines[-1])) if lines else set()
+    if lines and target is None and not _OPERATION.search(lines[-1]) and not names & known:
+        # A bare number is the model's own answer, not a calculation: nothing to compute.
+        return "", claimed
+    return "\n".join(lines), claimed
 
 
 def states_result(sentence: str, value: int | float) -> bool:
@@ -503,13 +617,28 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
             not_math += 1
             steps.append(_step("evaluate", {"expression": candidate, "error": NOT_MATH_ERROR}))
             continue
+        read: dict[str, Any] = {}
         try:
             evaluation = evaluate_program(candidate, variables)
         except CalculatorError as error:
             message = str(error)
-            failures.append({"expression": candidate, "error": message})
-            steps.append(_step("evaluate", {"expression": candidate, "error": message}))
-            continue
+            lenient, claimed = lenient_reading(candidate)
+            try:
+                if not lenient or lenient == candidate:
+                    raise error
+                evaluation = evaluate_program(lenient, variables)
+            except CalculatorError:
+                failures.append({"expression": candidate, "error": message})
+                steps.append(_step("evaluate", {"expression": candidate, "error": message}))
+                continue
+            read = {"reply": candidate, "read_as": lenient}
+            if claimed:
+                read["claimed"] = claimed
+                if not any(_claim_agrees(claim, evaluation.value) for claim in claimed):
+                    read["note"] = CLAIM_DISAGREES.format(
+                        claimed=claimed[-1], value=format_number(evaluation.value)
+                    )
+            candidate = lenient
         successes.append((candidate, evaluation))
         steps.append(
             _step(
@@ -518,6 +647,7 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
                     "expression": candidate,
                     "value": evaluation.value,
                     "program": _program_detail(evaluation),
+                    **read,
                 },
             )
         )
@@ -546,6 +676,11 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
     }
     update["outcome"] = "retry" if tries < settings.max_tries else "exhausted"
     return update
+
+
+def _claim_agrees(claim: str, value: int | float) -> bool:
+    """Whether a claimed result (``"5 apples"``) states ``value``."""
+    return states_result(claim, value)
 
 
 def _majority(successes: Sequence[tuple[str, Evaluation]]) -> tuple[str, Evaluation, int]:
@@ -637,10 +772,15 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
 
 
 async def give_up(state: CalcState) -> dict[str, Any]:
-    """Answer honestly with the last error and hand the question back to the router.
+    """Try the offline word-math reader, else answer honestly with the last error.
+
+    The question is handed back to the router (``handoff``) only when the model said it is
+    not arithmetic: when the model kept writing arithmetic the engine could not take, the
+    question is still a math question, and the researcher or the writers would only answer
+    it worse ("I don't know", a story about eggs).
 
     Returns:
-        ``answer`` and ``handoff``.
+        ``answer`` (and ``last_value`` when the reader computed it), and ``handoff``.
     """
     tries = state.get("tries") or 0
     if state.get("not_math"):
@@ -649,10 +789,33 @@ async def give_up(state: CalcState) -> dict[str, Any]:
         rounds = state.get("failures") or []
         last_round = rounds[-1] if rounds else []
         error = last_round[-1]["error"] if last_round else NOT_MATH_ERROR
-    return {
+    question = state.get("question", "")
+    reading = word_math.read(question, previous=state.get("last_value"))
+    if not isinstance(reading, word_math.Decline):
+        try:
+            evaluation = evaluate_program(reading.expression, _variables(state))
+        except CalculatorError:
+            pass
+        else:
+            answer = template_answer(reading.expression, evaluation.steps)
+            detail = {
+                "tries": tries,
+                "last_error": error,
+                "read_offline": reading.expression,
+                "value": evaluation.value,
+            }
+            return {
+                "answer": answer,
+                "last_value": evaluation.value,
+                "steps": [_step("give_up", detail)],
+            }
+    update: dict[str, Any] = {
         "answer": GAVE_UP_ANSWER.format(error=error),
-        "handoff": GAVE_UP_HANDOFF.format(
-            tries=tries, tries_word="try" if tries == 1 else "tries", error=error
-        ),
+        "gave_up": True,
         "steps": [_step("give_up", {"tries": tries, "last_error": error})],
     }
+    if state.get("not_math"):
+        update["handoff"] = GAVE_UP_HANDOFF.format(
+            tries=tries, tries_word="try" if tries == 1 else "tries", error=error
+        )
+    return update

@@ -55,6 +55,7 @@ from crossroads.search import (
     make_search,
 )
 from crossroads.settings import Settings
+from crossroads.tools.markup import strip_echoed_markup
 from crossroads.tools.retrievers import MultiRetriever, Passage, Retriever
 from crossroads.tools.retrievers.base import join_hyphens
 
@@ -316,6 +317,7 @@ def keyword_query(question: str) -> str:
 
 def clean_query(text: str) -> str:
     """A model's query reply as one short line: no quotes, labels or extra whitespace."""
+    text = strip_echoed_markup(text)
     line = next((part for part in text.strip().splitlines() if part.strip()), "")
     line = re.sub(r"^\s*(?:search\s+)?query\s*:\s*", "", line, flags=re.IGNORECASE)
     return " ".join(line.strip().strip("\"'`“”").split())[:MAX_QUERY_CHARS]

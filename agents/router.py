@@ -158,6 +158,59 @@ def router_messages(
     return messages
 
 
+FOLLOW_UP_REASON = "a follow-up to the previous answer, which the {route} agent gave"
+FOLLOW_UP_MAX_WORDS = 6
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:(?:and|but|then|now|so|also|plus|minus|times|what\s+about|how\s+about|"
+    r"what\s+if|divided|multiplied|squared|doubled|halved|double\s+it)\b|[-+*/×÷^])",
+    re.IGNORECASE,
+)
+
+
+def follow_up_route(
+    question: str, history: Sequence[BaseMessage], names: Sequence[str]
+) -> str | None:
+    """The agent that gave the last answer, when ``question`` is a short follow-up to it.
+
+    "and divided by 4?", "what about 5?", "times 3": a few words that lean on the previous
+    turn go where that turn went (a model asked cold routed "and divided by 4?" to the
+    researcher, which searched for "divided"). No model call is made.
+    """
+    if len(question.split()) > FOLLOW_UP_MAX_WORDS or not _FOLLOW_UP.match(question):
+        return None
+    if _NEW_TOPIC.search(question):
+        return None
+    for message in reversed(list(history)):
+        if isinstance(message, AIMessage):
+            route = message.name
+            return route if route in names else None
+    return None
+
+
+_NEW_TOPIC = re.compile(r"\b(?:who|where|when|which|why|write|tell|story|poem)\b", re.IGNORECASE)
+_EXPRESSION_LEAD_IN = re.compile(
+    r"^\s*(?:(?:what\s+is|what's|calculate|compute|evaluate)\b[\s:]*)?(.*?)[\s?=]*$",
+    re.IGNORECASE | re.DOTALL,
+)
+EXPRESSION_REASON = "the question is an arithmetic expression"
+
+
+def is_bare_expression(question: str, last_value: int | float | None = None) -> bool:
+    """Whether ``question`` is arithmetic the engine computes as it is ("12 * 7", "what is
+    3 + 7?"): it goes to the calculator with no model call and no plan to rewrite it."""
+    from crossroads.tools.calculator import CalculatorError, evaluate_program
+
+    match = _EXPRESSION_LEAD_IN.match(question)
+    text = match.group(1) if match else question
+    if not re.search(r"\d", text) or not re.search(r"[-+*/%^×÷]|\w\(", text):
+        return False
+    try:
+        evaluate_program(text, {"ans": last_value} if last_value is not None else None)
+    except CalculatorError:
+        return False
+    return True
+
+
 ClassifierGuess = Callable[[str], tuple[str, float] | None]
 
 
@@ -201,6 +254,12 @@ async def decide_route(
     # nothing better exists), after those agents had their chance through their examples.
     classifier_usable = not extra or not settings.has_model
 
+    if "math" in names and not tried and is_bare_expression(question, state.get("last_value")):
+        return RouteDecision("math", EXPRESSION_REASON, None, "expression"), None
+    follow = follow_up_route(question, state.get("messages") or [], names)
+    if follow is not None:
+        return RouteDecision(follow, FOLLOW_UP_REASON.format(route=follow), None, "follow_up"), None
+
     if extra and not settings.has_model:
         matched = match_examples(question, extra)
         if matched is not None:
@@ -240,7 +299,9 @@ async def decide_route(
     )
     error = ""
     for attempt in range(2):
-        reply = await caller.astructured("router", schema, messages)
+        reply = await caller.astructured(
+            "router", schema, messages, lenient=plain_route_reader(schema, names)
+        )
         chosen = getattr(reply.parsed, "route", None) if reply.parsed is not None else None
         if isinstance(chosen, str) and chosen in names:
             lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
@@ -261,6 +322,33 @@ async def decide_route(
         RouteDecision(catch_all, FELL_BACK.format(error=error, route=catch_all), None, "fallback"),
         caller,
     )
+
+
+PLAIN_REASON = "read from a plain-text reply: {text}"
+
+
+def plain_route_reader(schema: type[BaseModel], names: Sequence[str]) -> Any:
+    """Read a plain-text router reply: the first of ``names`` it mentions, as a whole word.
+
+    The seed's router is a plain multiple-choice question; a model that answers "math" (or
+    "The answer is: fact.") instead of JSON has still answered it.
+    """
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(name) for name in names) + r")(?![\w-])",
+        re.IGNORECASE,
+    )
+    lookup = {name.casefold(): name for name in names}
+
+    def read(text: str) -> BaseModel | None:
+        match = pattern.search(text)
+        if match is None:
+            return None
+        line = " ".join(text.split())[:120]
+        return schema(
+            route=lookup[match.group(1).casefold()], reason=PLAIN_REASON.format(text=line)
+        )
+
+    return read
 
 
 def _plan_from(steps: Any, limit: int) -> tuple[tuple[dict[str, str], ...], int]:

@@ -57,9 +57,10 @@ otherwise reach the user's screen, so only accepted text is streamed.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
@@ -411,6 +412,24 @@ async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[st
     }
 
 
+_PLAIN_VERDICT = re.compile(r"\b(approve[sd]?|revise[sd]?)\b", re.IGNORECASE)
+
+
+def plain_verdict(text: str) -> Verdict | None:
+    """Read a plain-text critic reply: the first "approve" or "revise" in it, and its lines
+    starting with ``-`` as the issues."""
+    match = _PLAIN_VERDICT.search(text)
+    if match is None:
+        return None
+    verdict: Literal["approve", "revise"] = (
+        "approve" if match.group(1).lower().startswith("approve") else "revise"
+    )
+    issues = [
+        line.strip()[1:].strip() for line in text.splitlines() if line.strip().startswith("-")
+    ]
+    return Verdict(verdict=verdict, issues=[issue for issue in issues if issue][:10])
+
+
 async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Critic on the plan: deterministic checks, then the model's reading, into a verdict."""
     settings = runtime.context
@@ -428,7 +447,7 @@ async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict
             )
         ),
     ]
-    reply = await caller.astructured("critic", Verdict, messages)
+    reply = await caller.astructured("critic", Verdict, messages, lenient=plain_verdict)
     parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
     verdict, issues, overridden = enforce_verdict(parsed, findings)
     revisions = state.get("plan_revisions", 0)
@@ -625,7 +644,7 @@ async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict
             )
         ),
     ]
-    reply = await caller.astructured("critic", Verdict, messages)
+    reply = await caller.astructured("critic", Verdict, messages, lenient=plain_verdict)
     parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
     verdict, issues, overridden = enforce_verdict(parsed, findings)
     drafts = state.get("drafts") or []

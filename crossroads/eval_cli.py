@@ -71,6 +71,14 @@ def eval_command(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Endpoint of the model's server, e.g. http://127.0.0.1:8080/v1 for a local "
+            "OpenAI-compatible server (default: CROSSROADS_BASE_URL).",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate on a suite: route accuracy, answer accuracy, calls, tokens, latency, errors."""
     from crossroads.cli import fail, user_errors
@@ -85,7 +93,7 @@ def eval_command(
         rows = load_suite(path)
     with tempfile.TemporaryDirectory(prefix="crossroads-eval-") as scratch:
         with user_errors():
-            app = _make_app(model, offline, docs, Path(scratch))
+            app = _make_app(model, offline, docs, Path(scratch), base_url=base_url)
         with app:
             outcomes = _run_with_progress(app, rows, quiet=quiet)
             settings = app.settings
@@ -109,7 +117,14 @@ def eval_command(
         _out.print(f"plot: {escape(str(plot))}")
 
 
-def _make_app(model: str | None, offline: bool, docs: list[Path] | None, scratch: Path) -> Any:
+def _make_app(
+    model: str | None,
+    offline: bool,
+    docs: list[Path] | None,
+    scratch: Path,
+    *,
+    base_url: str | None = None,
+) -> Any:
     from crossroads.api import Crossroads
     from crossroads.errors import InputError
 
@@ -123,6 +138,8 @@ def _make_app(model: str | None, offline: bool, docs: list[Path] | None, scratch
         overrides = {"home": scratch, "search_backends": ("local",)}
     # A batch on an in-memory store: nothing outlives the process, so checkpoints are
     # written once per question (durability "exit"), not after every step.
+    if base_url:
+        overrides["model_kwargs"] = {"base_url": base_url}
     return Crossroads(
         model=model,
         offline=True if offline else None,

@@ -32,7 +32,7 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables.config import ensure_config, merge_configs
 from pydantic import BaseModel
 
@@ -47,6 +47,14 @@ from crossroads.errors import (
 )
 from crossroads.models import NO_MODEL, resolve_model
 from crossroads.settings import Settings
+from crossroads.structured import (
+    STRATEGIES,
+    LenientReader,
+    is_unusable_reply,
+    read_reply,
+    schema_json,
+    schema_prompt,
+)
 from crossroads.transient import backoff_delay, is_transient, retry_after_seconds
 from crossroads.usage import Usage, add_call, empty_usage, merge_usage
 
@@ -201,9 +209,69 @@ class StructuredReply:
 
 
 def _one_line(error: BaseException) -> str:
-    text = str(error).strip()
-    first = text.splitlines()[0] if text else type(error).__name__
-    return first[:300]
+    """The error as one line of at most 300 characters.
+
+    Every line of the message is kept (joined): a server's 500 often gives its cause on a
+    later line ("Error code: 500 - ..." then the reason).
+    """
+    text = " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
+    return (text or type(error).__name__)[:300]
+
+
+REFUSAL_STATUSES = frozenset({400, 404, 415, 422, 500, 501})
+"""HTTP statuses with which a server refuses a *kind* of request (e.g. llama-cpp-python's 500
+for ``response_format: json_schema``): a structured call then degrades to the next strategy
+instead of retrying the same request."""
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` says the model cannot do this kind of request (vs. being down).
+
+    Only an HTTP status the server answered with counts (:data:`REFUSAL_STATUSES`); a
+    garbled body or a dropped connection is a failing model, not a refusal.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        status = getattr(link, "status_code", None)
+        if isinstance(status, int) and status in REFUSAL_STATUSES:
+            return True
+        link = link.__cause__ or link.__context__
+    return False
+
+
+class StrategyRefused(Exception):
+    """A structured-output strategy was refused by the model (see :func:`is_refusal`)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(_one_line(error))
+        self.error = error
+
+
+class UnusableReply(Exception):
+    """The call returned, but its reply could not be read (see ``is_unusable_reply``)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(_one_line(error))
+        self.error = error
+
+
+def error_usage(error: BaseException) -> dict[str, int] | None:
+    """Token counts a failed call's exception carries (langchain-openai's length error holds
+    the completion and its usage), so the tokens the server spent are counted."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        usage = getattr(getattr(link, "completion", None), "usage", None)
+        if usage is not None:
+            return {
+                "input_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
+                "output_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
+            }
+        link = link.__cause__ or link.__context__
+    return None
 
 
 REDACTED = "[redacted]"
@@ -302,8 +370,20 @@ class ModelCaller:
         messages: Sequence[BaseMessage],
         *,
         tags: Sequence[str],
+        refusals_end: bool = False,
     ) -> Any:
-        """Run ``build(model)`` on ``messages`` with retries and fallbacks."""
+        """Run ``build(model)`` on ``messages`` with retries and fallbacks.
+
+        A call that times out is not repeated on the same model: the server may still be
+        generating the first reply, and a second request would only queue behind it.
+
+        Args:
+            refusals_end: Raise :class:`StrategyRefused` at once when the model refuses the
+                request (:func:`is_refusal`), so a structured call can try its next strategy.
+
+        Raises:
+            UnusableReply: the call returned but its reply could not be read.
+        """
         chain = self._chain(role)
         tried: list[str] = []
         last_error: BaseException | None = None
@@ -314,12 +394,20 @@ class ModelCaller:
             if name in stalled:
                 last_error = stalled[name]
                 continue  # it sent nothing earlier in this request: do not wait for it again
-            model = resolve_model(
-                spec, temperature=self.settings.temperature_for(role), settings=self.settings
-            )
-            runnable = build(model).with_config(
-                tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
-            )
+            try:
+                model = resolve_model(
+                    spec,
+                    temperature=self.settings.temperature_for(role),
+                    settings=self.settings,
+                    max_output_tokens=self.settings.output_cap_for(role),
+                )
+                runnable = build(model).with_config(
+                    tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
+                )
+            except (NotImplementedError, TypeError, ValueError) as error:
+                if refusals_end and not isinstance(error, CrossroadsError):
+                    raise StrategyRefused(error) from error
+                raise
             streams = _streams(model)
             for attempt in range(self.settings.model_retries + 1):
                 self.check_budget()
@@ -346,9 +434,15 @@ class ModelCaller:
                                 limit=self.settings.max_seconds,
                             )
                         ) from error
-                    if isinstance(error, FirstByteTimeout):
-                        break  # a server that said nothing is not asked again: fallbacks are
+                    break  # the server may still be generating: do not queue a second call
                 except Exception as error:
+                    tokens = error_usage(error)
+                    if tokens:
+                        self._delta = add_call(self._delta, self.node, tokens, count_call=False)
+                    if is_unusable_reply(error):
+                        raise UnusableReply(error) from error
+                    if refusals_end and is_refusal(error):
+                        raise StrategyRefused(error) from error
                     last_error = error
                     if not is_transient(error):
                         break  # not worth repeating on this model: try the next one
@@ -414,7 +508,12 @@ class ModelCaller:
             answer: Tokens of this call are the user-visible answer (they are streamed).
         """
         tags = [ANSWER_TAG] if answer else []
-        reply = await self._call(role, lambda model: model, messages, tags=tags)
+        try:
+            reply = await self._call(role, lambda model: model, messages, tags=tags)
+        except UnusableReply as unusable:
+            raise ModelError(
+                MODEL_FAILED.format(role=role, error=str(unusable), tried=role)
+            ) from unusable.error
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
         self._record(reply)
@@ -430,25 +529,103 @@ class ModelCaller:
         self._record(reply)
         return reply
 
+    def _strategies(self, role: str) -> tuple[str, ...]:
+        pinned = self.settings.structured_output
+        if pinned != "auto":
+            return (pinned,)
+        key = _strategy_key(self._chain(role))
+        learned = _LEARNED_STRATEGY.get(key)
+        if learned is None:
+            return STRATEGIES
+        return STRATEGIES[STRATEGIES.index(learned) :]
+
     async def astructured(
         self,
         role: str,
         schema: type[BaseModel],
         messages: Sequence[BaseMessage],
+        *,
+        lenient: LenientReader | None = None,
     ) -> StructuredReply:
-        """Structured-output call; never raises for a malformed reply, reports it instead."""
-        result = await self._call(
-            role,
-            lambda model: model.with_structured_output(schema, include_raw=True),
-            messages,
-            tags=[],
+        """Structured-output call; never raises for a malformed reply, reports it instead.
+
+        The strategies of :mod:`crossroads.structured` are tried in order (or the one pinned
+        by ``Settings.structured_output``): a strategy the model refuses (HTTP 400/500, not
+        implemented) moves on to the next, and the first that gets a reply is remembered for
+        the model. A reply that cannot be read is returned as ``parsed=None`` with the reason.
+
+        Args:
+            role: Role whose model applies.
+            schema: The object to get back.
+            messages: The prompt.
+            lenient: Reads a plain-text reply when it holds no JSON (the router takes the
+                first of its choices named in the text).
+
+        Raises:
+            ModelError: the model failed (down, timed out), or refused every strategy.
+            BudgetExceeded: a budget ran out.
+        """
+        strategies = self._strategies(role)
+        refused: list[str] = []
+        for index, strategy in enumerate(strategies):
+            last = index == len(strategies) - 1
+            try:
+                reply = await self._structured_once(
+                    role, schema, messages, strategy, lenient=lenient, refusals_end=not last
+                )
+            except StrategyRefused as refusal:
+                refused.append(f"{strategy}: {refusal}")
+                continue
+            if self.settings.structured_output == "auto":
+                _LEARNED_STRATEGY[_strategy_key(self._chain(role))] = strategy
+            return reply
+        raise ModelError(  # only reached when every strategy was refused (the last raises)
+            MODEL_FAILED.format(role=role, error="; ".join(refused), tried=role)
         )
+
+    async def _structured_once(
+        self,
+        role: str,
+        schema: type[BaseModel],
+        messages: Sequence[BaseMessage],
+        strategy: str,
+        *,
+        lenient: LenientReader | None,
+        refusals_end: bool,
+    ) -> StructuredReply:
+        prompt = list(messages)
+        if strategy in ("json_mode", "text"):
+            prompt = [*prompt, HumanMessage(content=schema_prompt(schema))]
+        if strategy == "text":
+            build: Any = lambda model: model  # noqa: E731
+        elif strategy == "json_mode":
+            build = lambda model: _json_mode(model, schema)  # noqa: E731
+        elif strategy == "function_calling":
+            build = lambda model: model.with_structured_output(  # noqa: E731
+                schema, method="function_calling", include_raw=True
+            )
+        else:
+            build = lambda model: model.with_structured_output(  # noqa: E731
+                schema, include_raw=True
+            )
+        try:
+            result = await self._call(role, build, prompt, tags=[], refusals_end=refusals_end)
+        except UnusableReply as unusable:
+            return StructuredReply(parsed=None, error=str(unusable), raw=None)
+        if isinstance(result, AIMessage):  # text and json_mode: read the reply ourselves
+            self._record(result)
+            parsed_text, error = read_reply(result.text, schema, lenient)
+            return StructuredReply(parsed=parsed_text, error=error, raw=result)
         raw = result.get("raw") if isinstance(result, dict) else None
         raw_message = raw if isinstance(raw, AIMessage) else None
         self._record(raw_message)
         parsed = result.get("parsed") if isinstance(result, dict) else result
         error = result.get("parsing_error") if isinstance(result, dict) else None
         if parsed is None:
+            if raw_message is not None and raw_message.text.strip():
+                read, _ = read_reply(raw_message.text, schema, lenient)
+                if read is not None:
+                    return StructuredReply(parsed=read, error=None, raw=raw_message)
             reason = _one_line(error) if error else "the reply was empty or not in the schema"
             return StructuredReply(parsed=None, error=reason, raw=raw_message)
         if isinstance(parsed, dict):
@@ -457,3 +634,25 @@ class ModelCaller:
             except Exception as invalid:
                 return StructuredReply(parsed=None, error=_one_line(invalid), raw=raw_message)
         return StructuredReply(parsed=parsed, error=None, raw=raw_message)
+
+
+_LEARNED_STRATEGY: dict[str, str] = {}
+"""Model chain -> the structured-output strategy that last got a reply from it."""
+
+
+def _strategy_key(chain: Sequence[str | BaseChatModel]) -> str:
+    first = chain[0] if chain else ""
+    return first if isinstance(first, str) else f"{type(first).__name__}@{id(first)}"
+
+
+def _is_openai_compatible(model: BaseChatModel) -> bool:
+    return type(model).__name__ in {"ChatOpenAI", "AzureChatOpenAI"}
+
+
+def _json_mode(model: BaseChatModel, schema: type[BaseModel]) -> Any:
+    """JSON mode; OpenAI-compatible servers also get the schema in ``response_format``
+    (llama.cpp's server compiles it into a grammar; a server that rejects the extra key
+    refuses the request, and the ``text`` strategy follows)."""
+    if _is_openai_compatible(model):
+        return model.bind(response_format={"type": "json_object", "schema": schema_json(schema)})
+    return model.with_structured_output(schema, method="json_mode", include_raw=True)

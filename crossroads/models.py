@@ -150,8 +150,36 @@ def _package_for(provider: str, spec: str, name: str) -> tuple[str, str]:
     )
 
 
+def output_cap_kwargs(provider: str, cap: int, settings: Settings) -> dict[str, Any]:
+    """Keyword arguments that make ``provider`` stop a reply after ``cap`` tokens.
+
+    langchain-openai sends ``max_tokens`` as ``max_completion_tokens``, which OpenAI-compatible
+    servers such as llama-cpp-python ignore; so with a ``base_url`` (a server other than
+    OpenAI's) the cap goes in the request body as ``max_tokens`` itself. OpenAI streams
+    token usage only when asked (``stream_usage``), so streamed calls are counted too.
+    """
+    if provider in {"openai", "azure_openai"}:
+        base_url = str(settings.model_kwargs.get("base_url") or "")
+        if base_url and "api.openai.com" not in base_url:
+            return {"extra_body": {"max_tokens": cap}, "stream_usage": True}
+        return {"max_tokens": cap, "stream_usage": True}
+    if provider in {"google_genai", "google_vertexai"}:
+        return {"max_output_tokens": cap}
+    if provider == "ollama":
+        return {"num_predict": cap}
+    if provider == "bedrock_converse":
+        return {"max_tokens": cap}
+    if provider in _TIMEOUT_AND_RETRIES:
+        return {"max_tokens": cap}
+    return {}
+
+
 def resolve_model(
-    spec: str | BaseChatModel, *, temperature: float, settings: Settings
+    spec: str | BaseChatModel,
+    *,
+    temperature: float,
+    settings: Settings,
+    max_output_tokens: int | None = None,
 ) -> BaseChatModel:
     """Turn a model spec into a chat model, ready to call.
 
@@ -159,6 +187,8 @@ def resolve_model(
         spec: ``"provider:model"``, or a chat model object (returned as it is).
         temperature: Sampling temperature for the role.
         settings: Provides API keys, the request timeout and provider keyword arguments.
+        max_output_tokens: The role's output cap, passed the way the provider takes it
+            (:func:`output_cap_kwargs`); ``Settings.model_kwargs`` can override it.
 
     Returns:
         The chat model.
@@ -182,6 +212,8 @@ def resolve_model(
             raise ConfigurationError(MISSING_KEY.format(spec=spec, var="GOOGLE_API_KEY"))
         if settings.google_api_key:
             kwargs["google_api_key"] = settings.google_api_key
+    if max_output_tokens is not None:
+        kwargs.update(output_cap_kwargs(provider, max_output_tokens, settings))
     kwargs.update(settings.model_kwargs)
 
     key = json.dumps([provider, name, kwargs], sort_keys=True, default=repr)

@@ -63,6 +63,22 @@ DEFAULT_TEMPERATURES: Mapping[str, float] = {
     "writer": 0.7,
 }
 
+DEFAULT_OUTPUT_CAPS: Mapping[str, int] = {
+    "router": 256,
+    "calculator": 256,
+    "researcher": 512,
+    "creative": 800,
+    "planner": 1200,
+    "critic": 512,
+    "writer": 1500,
+}
+"""Most tokens one reply of each role may have (``Settings.output_caps`` overrides). The cap
+reaches the provider as its own output limit (``max_tokens`` for OpenAI-compatible servers),
+so a model that rambles stops on the server, not only in the client."""
+
+STRUCTURED_OUTPUT = ("auto", "native", "function_calling", "json_mode", "text")
+"""``Settings.structured_output`` values: ``auto`` degrades through the others in order."""
+
 SEARCH_BACKENDS = ("local", "zim", "wikipedia", "tavily")
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -77,6 +93,7 @@ BAD_BACKEND = "unknown search backend {name!r}; choose from: {choices}"
 BAD_LIMIT = "{name} must be at least {minimum}; got {value!r}"
 BAD_DURABILITY = "durability must be one of {choices}; got {value!r}"
 DURABILITY_MODES = ("sync", "async", "exit")
+BAD_STRUCTURED = "structured_output must be one of {choices}; got {value!r}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +126,13 @@ class Settings:
     # repr=False: a repr of the settings (a log line, a traceback) must not show the keys.
     google_api_key: str | None = field(default=None, repr=False)
     tavily_api_key: str | None = field(default=None, repr=False)
+    output_caps: Mapping[str, int] = field(default_factory=dict)
+    """Most output tokens per reply, per role; roles not named use ``DEFAULT_OUTPUT_CAPS``."""
+
+    structured_output: str = "auto"
+    """How structured replies are asked for: ``auto`` (native JSON schema, then tool
+    calling, then JSON mode, then plain text, remembering what works per model) or one of
+    ``native``, ``function_calling``, ``json_mode``, ``text`` to pin it."""
 
     offline: bool = False
     """Never call a model: rule-based and retrieval-only answers."""
@@ -207,6 +231,17 @@ class Settings:
             raise ConfigurationError(
                 BAD_DURABILITY.format(value=self.durability, choices=", ".join(DURABILITY_MODES))
             )
+        if self.structured_output not in STRUCTURED_OUTPUT:
+            raise ConfigurationError(
+                BAD_STRUCTURED.format(
+                    value=self.structured_output, choices=", ".join(STRUCTURED_OUTPUT)
+                )
+            )
+        for role, cap in self.output_caps.items():
+            if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+                raise ConfigurationError(
+                    BAD_LIMIT.format(name=f"output_caps[{role!r}]", minimum=1, value=cap)
+                )
         for backend in self.search_backends:
             if backend not in SEARCH_BACKENDS:
                 raise ConfigurationError(
@@ -234,6 +269,10 @@ class Settings:
     def temperature_for(self, role: str) -> float:
         """Temperature for ``role`` (configured, else the role's default, else 0)."""
         return float(self.temperatures.get(role, DEFAULT_TEMPERATURES.get(role, 0.0)))
+
+    def output_cap_for(self, role: str) -> int:
+        """Most output tokens one reply of ``role`` may have."""
+        return int(self.output_caps.get(role, DEFAULT_OUTPUT_CAPS.get(role, 1024)))
 
     def models_for(self, role: str) -> tuple[str | BaseChatModel, ...]:
         """Models to try for ``role``, in order: the role's own, the default, fallbacks."""

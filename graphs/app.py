@@ -46,6 +46,7 @@ from crossroads.graphs.registry import default_agents
 from crossroads.graphs.state import AppState, InputState, OutputState, Source
 from crossroads.registry import AgentSpec, validate_agents
 from crossroads.settings import Settings
+from crossroads.tools.markup import strip_echoed_markup
 from crossroads.usage import empty_usage
 from crossroads.validation import clean_question
 
@@ -74,6 +75,7 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
         "usage": Overwrite(empty_usage()),
         "error": None,
         "handoff": None,
+        "gave_up": False,
         "tried_routes": [],
         "started_at": time.time(),
         "mode": "llm" if settings.has_model else "offline",
@@ -165,7 +167,12 @@ async def after_agent(state: AppState) -> str:
     """Next plan step, back to the router once if the agent gave up, else ``respond``."""
     plan = state.get("plan") or []
     if plan:
-        failed = state.get("error") or state.get("handoff") or not state.get("answer")
+        failed = (
+            state.get("error")
+            or state.get("handoff")
+            or state.get("gave_up")
+            or not state.get("answer")
+        )
         if not failed and (state.get("plan_index") or 0) < len(plan):
             return "plan_step"
         return "respond"
@@ -195,6 +202,7 @@ async def plan_step(state: AppState) -> dict[str, Any]:
         "context": context,
         "answer": "",
         "handoff": None,
+        "gave_up": False,
         "usage_before": state.get("usage"),
         "steps": [
             {
@@ -210,12 +218,13 @@ def _plan_answer(state: AppState, answer: str) -> tuple[str, str | None]:
     """The final answer of a plan, and an error if it did not finish."""
     plan = state.get("plan") or []
     done = list(state.get("plan_results") or [])
-    failed = state.get("error") or state.get("handoff") or not answer
+    failed = state.get("error") or state.get("handoff") or state.get("gave_up") or not answer
     note = state.get("plan_note") or ""
     if not failed and (state.get("plan_index") or 0) >= len(plan):
         return (f"{answer}\n\n({note})" if note else answer), None
     step = state.get("plan_index") or 0
-    why = state.get("error") or state.get("handoff") or "no answer"
+    why = state.get("error") or state.get("handoff") or (answer if state.get("gave_up") else "")
+    why = why or "no answer"
     learned = "\n".join(f"- {r['question']}: {r['answer']}" for r in done) or "- nothing yet"
     error = PLAN_FAILED.format(step=step, of=len(plan), why=why)
     return f"{error}. What I learned so far:\n{learned}", error
@@ -223,7 +232,9 @@ def _plan_answer(state: AppState, answer: str) -> tuple[str, str | None]:
 
 async def respond(state: AppState) -> dict[str, Any]:
     """Settle the final answer and add it to the conversation."""
-    answer = (state.get("answer") or "").strip()
+    question = state.get("original_question") or state.get("question") or ""
+    # Small models echo the prompt's fences and escapes; none of it belongs in an answer.
+    answer = strip_echoed_markup((state.get("answer") or "").strip(), source=question)
     error = state.get("error")
     if state.get("plan"):
         answer, error = _plan_answer(state, answer)

@@ -85,6 +85,9 @@ class AppState(TypedDict, total=False):
     error: str | None
     handoff: str | None
     """Set by an agent that gave up: why, so the router can re-route once."""
+    gave_up: bool
+    """The agent could not answer (its answer says why) but did not hand the question back:
+    a plan stops there; a single question ends with that answer."""
     tried_routes: list[str]
     """Routes already tried for this question."""
     started_at: float
@@ -137,6 +140,9 @@ class AgentOutput(TypedDict, total=False):
     usage: Usage
     error: str | None
     handoff: str | None
+    gave_up: bool
+    """The agent could not answer (its answer says why) but did not hand the question back:
+    a plan stops there; a single question ends with that answer."""
     last_value: int | float | None
 
 

@@ -88,18 +88,23 @@ async def test_words_fail_and_the_engine_error_goes_back_to_the_model() -> None:
     assert tried[1]["value"] == 6
 
 
-async def test_gives_up_after_max_tries_honestly_with_a_handoff() -> None:
-    model = calculator_model("ten minus four", "ten - four", "10 minus 4")
-    output = await run_calculator(APPLES, model)
+BLORP = "What is the blorp of 10 and 4?"
+"""A math question neither the scripted model nor the offline word-math reader can do."""
+
+
+async def test_gives_up_after_max_tries_honestly_and_keeps_the_math_question() -> None:
+    model = calculator_model("ten minus four", "ten take away four", "10 minus 4")
+    output = await run_calculator(BLORP, model)
     last_error = engine_error("10 minus 4")
     assert output["answer"] == GAVE_UP_ANSWER.format(error=last_error)
-    assert output["handoff"] and "3 tries" in output["handoff"]
+    # The model kept writing arithmetic: a math question, not handed to another agent.
+    assert not output.get("handoff")
     assert [detail["try"] for detail in actions(output, "extract")] == [1, 2, 3]
     assert actions(output, "give_up") == [{"tries": 3, "last_error": last_error}]
     assert len(model.calls_for("calculator")) == 3  # no phrase call after giving up
     assert "last_value" not in output or output["last_value"] is None
     # Each retry shows every earlier failure, oldest first.
-    assert engine_error("ten - four") in model.calls_for("calculator")[2].prompt
+    assert engine_error("ten take away four") in model.calls_for("calculator")[2].prompt
     assert engine_error("ten minus four") in model.calls_for("calculator")[2].prompt
 
 
@@ -107,7 +112,10 @@ async def test_max_tries_setting_bounds_the_loop() -> None:
     model = calculator_model("ten", "ten", "ten")
     output = await run_calculator(APPLES, model, max_tries=2)
     assert len(model.calls_for("calculator")) == 2
-    assert output["handoff"]
+    # Then the offline word-math reader read the problem the model could not.
+    assert output["answer"] == "10 - 4 = 6."
+    assert output["last_value"] == 6
+    assert actions(output, "give_up")[0]["read_offline"] == "10 - 4"
 
 
 async def test_not_math_reply_gives_up_at_once() -> None:

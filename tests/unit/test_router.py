@@ -40,7 +40,7 @@ def test_each_route_reaches_its_agent(
 
 def test_malformed_output_gets_one_retry_that_shows_the_error(make_app: MakeApp) -> None:
     model = ScriptedChatModel(
-        by_role={"router": ["math, definitely", {"route": "math", "reason": "sum"}]}
+        by_role={"router": ["I am not sure.", {"route": "math", "reason": "sum"}]}
     )
     result = make_app(model, agents=echo_specs()).ask("5 + 3?")
     assert result.route == "math"
@@ -48,6 +48,25 @@ def test_malformed_output_gets_one_retry_that_shows_the_error(make_app: MakeApp)
     assert len(calls) == 2
     assert "could not be used" in calls[1].prompt
     assert "math, fact, none" in calls[1].prompt
+
+
+@pytest.mark.parametrize(
+    ("reply", "route"),
+    [
+        ("math, definitely", "math"),
+        ("The answer is: Fact.", "fact"),
+        ("none of the others fit; math does not apply", "none"),
+        ('```json\n{"route": "fact", "reason": "a capital"}\n```', "fact"),
+    ],
+)
+def test_a_plain_text_reply_is_read_leniently(make_app: MakeApp, reply: str, route: str) -> None:
+    # Small models answer the multiple-choice question in words or in a fenced JSON block:
+    # the first choice named is the answer, with no second call.
+    model = ScriptedChatModel(by_role={"router": [reply]})
+    result = make_app(model, agents=echo_specs()).ask("something")
+    assert result.route == route
+    assert result.steps[0]["detail"]["decided_by"] == "llm"
+    assert len(model.calls_for("router")) == 1
 
 
 def test_a_label_outside_the_choices_is_malformed(make_app: MakeApp) -> None:

@@ -1,0 +1,98 @@
+"""A real model through the real langchain-openai client: what the framework owes with any
+model (see conftest.py for how to run this tier)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from importlib import resources
+
+import pytest
+
+from crossroads import Crossroads, Result
+
+pytestmark = pytest.mark.realmodel
+
+Make = Callable[..., Crossroads]
+LEAKS = re.compile(r"&(?:lt|gt|amp|quot);|</?(?:passage|question|search_query|result|expression)\b")
+ROUTES = {"math", "fact", "none"}
+
+
+def assert_clean(result: Result, question: str) -> None:
+    assert result.answer.strip(), "every request ends with text"
+    leaked = [leak for leak in LEAKS.findall(result.answer) if leak not in question]
+    assert not leaked, f"markup leaked into the answer: {leaked} in {result.answer!r}"
+
+
+def router_suite(limit: int) -> list[dict[str, str]]:
+    text = resources.files("crossroads.data").joinpath("suite_router.jsonl").read_text()
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return rows[:: max(1, len(rows) // limit)][:limit]
+
+
+def test_the_router_gives_a_valid_route_for_suite_questions(real_app: Make) -> None:
+    app = real_app()
+    for row in router_suite(6):
+        decision = app.route(row["question"])
+        assert decision.route in ROUTES, row["question"]
+        # The model's reply was read (JSON or plain text), not a 500 or a parse failure.
+        assert decision.decided_by in {"llm", "expression"}, (row["question"], decision.reason)
+
+
+def test_a_bare_expression_is_computed(real_app: Make) -> None:
+    result = real_app().ask("12 * 7")
+    assert result.error is None
+    assert result.answer == "12 * 7 = 84."
+
+
+def test_a_word_problem_ends_in_the_calculator_with_a_result(real_app: Make) -> None:
+    question = "I have 10 apples and I ate four. How many do I have left?"
+    result = real_app().ask(question)
+    assert_clean(result, question)
+    if result.route == "math":
+        # Lenient extraction, or the word-math reader when the model cannot extract.
+        assert result.error is None
+        assert "6" in result.answer
+        assert result.usage["llm_calls"] <= 30
+
+
+def test_a_follow_up_on_a_thread_goes_to_the_calculator(real_app: Make) -> None:
+    app = real_app()
+    app.ask("12 * 7", thread_id="t")
+    result = app.ask("and divided by 4?", thread_id="t")
+    assert result.route == "math"
+    assert result.steps[0]["detail"]["decided_by"] == "follow_up"
+    assert_clean(result, "and divided by 4?")
+
+
+def test_streaming_ends_with_a_result_and_counted_usage(real_app: Make) -> None:
+    app = real_app(max_llm_calls=8)
+    events = list(app.stream("What is the capital of Australia?"))
+    results = [event.result for event in events if event.type == "result"]
+    assert len(results) == 1 and results[0] is not None
+    result = results[0]
+    assert_clean(result, "What is the capital of Australia?")
+    assert result.usage["llm_calls"] >= 1
+    assert result.usage["input_tokens"] > 0  # streamed calls count their tokens too
+
+
+def test_the_writer_team_ends_with_text_within_its_budget(real_app: Make) -> None:
+    question = "Write a two-line poem about the sea."
+    started = time.monotonic()
+    result = real_app(max_llm_calls=12, max_seconds=150.0, max_parts=1).ask(question)
+    elapsed = time.monotonic() - started
+    assert_clean(result, question)
+    assert not result.answer.lstrip().startswith("Notes"), result.answer
+    assert result.usage["llm_calls"] <= 12
+    assert elapsed < 150.0 + 30.0
+
+
+def test_a_tight_time_budget_ends_the_request_on_time(real_app: Make) -> None:
+    started = time.monotonic()
+    result = real_app(max_seconds=4.0).ask("Write a long story about a lighthouse keeper.")
+    elapsed = time.monotonic() - started
+    assert result.answer.strip()
+    # Each call's timeout is cut to what is left and capped replies stop on the server.
+    assert elapsed < 4.0 + 20.0
