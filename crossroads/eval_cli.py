@@ -81,8 +81,11 @@ def eval_command(
     ] = None,
 ) -> None:
     """Evaluate on a suite: route accuracy, answer accuracy, calls, tokens, latency, errors."""
-    from crossroads.cli import fail, user_errors
+    from crossroads.cli import cli_settings, fail, user_errors
 
+    # The run itself uses a scratch folder, but a broken CROSSROADS_HOME is reported here as
+    # by every other command (one line, exit 2), before a long run rather than never.
+    cli_settings()
     if plot is not None:
         try:
             import matplotlib  # noqa: F401  (checked before a long run, not after it)
