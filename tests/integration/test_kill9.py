@@ -133,6 +133,9 @@ def kill_mid_request(stub: GeminiStub, responder: HangOnPhrasing) -> None:
         if child.poll() is None:
             child.kill()
             child.wait(timeout=10)
+        for pipe in (child.stdout, child.stderr):  # a killed child's pipes are ours to close
+            if pipe is not None:
+                pipe.close()
     assert child.returncode == -signal.SIGKILL
 
 
