@@ -21,6 +21,7 @@ from crossroads.errors import (
     ModelError,
     RetrievalError,
     RetrievalTimeout,
+    ThreadBusy,
 )
 from crossroads.registry import AgentSpec, register_agent
 from crossroads.settings import Settings
@@ -43,6 +44,7 @@ __all__ = [
     "RetrievalTimeout",
     "Settings",
     "StreamEvent",
+    "ThreadBusy",
     "__version__",
     "register_agent",
 ]

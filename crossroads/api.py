@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import queue
 import threading
 import uuid
@@ -43,6 +44,7 @@ from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
+from crossroads.thread_locks import ThreadLocks
 from crossroads.threads import ThreadInfo
 from crossroads.transient import is_transient
 from crossroads.usage import Usage, empty_usage
@@ -211,6 +213,7 @@ class Crossroads:
         self._graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._loop_thread: threading.Thread | None = None
+        self._thread_locks: ThreadLocks | None = None
         self._closed = False
 
     # -- lifecycle ------------------------------------------------------------------
@@ -243,7 +246,18 @@ class Crossroads:
         self._loop_thread = threading.current_thread()
         self._stack = AsyncExitStack()
         saver = await open_checkpointer(self._checkpointer_spec, self.settings, self._stack)
+        self._thread_locks = await ThreadLocks.for_saver(saver)
         return self._builder.compile(checkpointer=saver)
+
+    def _hold(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """The thread's lock, for a whole request (its run, its partial answer, its pruning):
+        one request writes a thread at a time, so none overwrites another's answer.
+
+        Raises:
+            ThreadBusy: (on entry) another request kept the thread ``thread_lock_timeout`` s.
+        """
+        assert self._thread_locks is not None
+        return self._thread_locks.hold(thread_id, self.settings.thread_lock_timeout)
 
     def close(self) -> None:
         """Release the event loop thread and the thread store."""
@@ -280,6 +294,10 @@ class Crossroads:
         return self.settings.durability
 
     async def _arun(self, payload: Any, thread_id: str) -> Result:
+        async with self._hold(thread_id):
+            return await self._arun_held(payload, thread_id)
+
+    async def _arun_held(self, payload: Any, thread_id: str) -> Result:
         graph = self._graph
         assert graph is not None
         try:
@@ -406,6 +424,11 @@ class Crossroads:
     # -- streaming ------------------------------------------------------------------
 
     async def _events(self, payload: Any, thread_id: str) -> AsyncIterator[StreamEvent]:
+        async with self._hold(thread_id):
+            async for event in self._events_held(payload, thread_id):
+                yield event
+
+    async def _events_held(self, payload: Any, thread_id: str) -> AsyncIterator[StreamEvent]:
         graph = self._graph
         assert graph is not None
         config = self._config(thread_id)

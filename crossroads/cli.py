@@ -37,7 +37,7 @@ from rich.text import Text
 
 from crossroads import __version__
 from crossroads.api import Crossroads, Result
-from crossroads.errors import ConfigurationError, CrossroadsError
+from crossroads.errors import ConfigurationError, CrossroadsError, ThreadBusy
 from crossroads.settings import Settings
 from crossroads.terminal import WordWrap, plain_for_terminal
 from crossroads.validation import MAX_QUESTION_CHARS
@@ -107,9 +107,13 @@ def fail(message: str) -> typer.Exit:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn Crossroads' errors into one line on stderr and exit code 2."""
+    """Turn Crossroads' errors into one line on stderr and exit code 2 (1 for a thread
+    another request kept busy: the question was fine, it just got no answer)."""
     try:
         yield
+    except ThreadBusy as error:
+        err.print(f"[bold red]error:[/] {escape(str(error))}")
+        raise typer.Exit(EXIT_NO_ANSWER) from None
     except CrossroadsError as error:
         raise fail(str(error)) from None
 

@@ -10,7 +10,8 @@ The CLI prints these as one line, never as a traceback.
     ├── ModelError           the chat model failed or answered with something unusable
     ├── RetrievalError       a search backend failed (see ``crossroads.tools.retrievers``)
     │   └── RetrievalTimeout
-    └── BudgetExceeded       a request hit its LLM-call, token or wall-time budget
+    ├── BudgetExceeded       a request hit its LLM-call, token or wall-time budget
+    └── ThreadBusy           another request kept the thread longer than allowed
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class RetrievalTimeout(RetrievalError, TimeoutError):
 
 class BudgetExceeded(CrossroadsError):
     """A request used up its budget of LLM calls, tokens or wall time."""
+
+
+class ThreadBusy(CrossroadsError):
+    """Another request kept the thread for longer than ``Settings.thread_lock_timeout``;
+    nothing was written (see :mod:`crossroads.thread_locks`)."""
 
 
 # -- provider failures as one sentence --------------------------------------------------------

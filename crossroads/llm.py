@@ -292,6 +292,40 @@ def scrub_secrets(text: str, settings: Settings) -> str:
     return _GOOGLE_KEY.sub(REDACTED, text)
 
 
+REPLY_CUT = "\n\n[reply cut: longer than {limit:,} characters (max_reply_chars)]"
+
+
+def cap_reply(message: AIMessage, limit: int) -> AIMessage:
+    """``message`` with its text cut to ``limit`` characters and a note, if it is longer.
+
+    A model's reply is untrusted: a runaway or hostile one (10 MB) would otherwise be kept in
+    the state, every checkpoint and the thread. Text blocks of a list content count together.
+    """
+    content = message.content
+    if isinstance(content, str):
+        if len(content) <= limit:
+            return message
+        return message.model_copy(
+            update={"content": content[:limit] + REPLY_CUT.format(limit=limit)}
+        )
+    blocks: list[Any] = []
+    left = limit
+    for block in content:
+        text = block if isinstance(block, str) else None
+        if isinstance(block, dict) and isinstance(block.get("text"), str):
+            text = block["text"]
+        if text is None:
+            blocks.append(block)
+            continue
+        if left <= 0 or len(text) > left:
+            cut = text[: max(left, 0)] + REPLY_CUT.format(limit=limit)
+            blocks.append(cut if isinstance(block, str) else {**block, "text": cut})
+            return message.model_copy(update={"content": blocks})
+        left -= len(text)
+        blocks.append(block)
+    return message
+
+
 class ModelCaller:
     """Calls models for one node run, inside the request's budgets.
 
@@ -517,7 +551,7 @@ class ModelCaller:
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
         self._record(reply)
-        return reply
+        return cap_reply(reply, self.settings.max_reply_chars)
 
     async def ainvoke_tools(
         self, role: str, tools: Sequence[Any], messages: Sequence[BaseMessage]
@@ -527,7 +561,7 @@ class ModelCaller:
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
         self._record(reply)
-        return reply
+        return cap_reply(reply, self.settings.max_reply_chars)
 
     def _strategies(self, role: str) -> tuple[str, ...]:
         pinned = self.settings.structured_output

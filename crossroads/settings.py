@@ -24,6 +24,8 @@ Environment variables (read only here, nowhere else in the project):
 ``CROSSROADS_SEARCH``          comma-separated search backends, e.g. ``local,wikipedia``
 ``CROSSROADS_ZIM``             path of an offline Wikipedia ``.zim`` file
 ``CROSSROADS_CHECKPOINT_URL``  ``postgresql://...`` to keep threads in PostgreSQL
+``CROSSROADS_THREAD_LOCK_TIMEOUT``  seconds a request waits for a thread another
+                               request is writing (default 30)
 ``CROSSROADS_AGENTS``          comma-separated modules that register your own agents
                                (imported before the app graph is built)
 ``CROSSROADS_SERVER_MODELS``   server only: comma-separated ``provider:model`` names an
@@ -202,6 +204,15 @@ class Settings:
     only these (each uses the last few, for follow-ups); older ones are dropped, so a long
     conversation costs no more per turn than a short one. ``history`` shows these too."""
 
+    thread_lock_timeout: float = 30.0
+    """Seconds a request waits for its thread while another request (this process or another
+    one) is writing it; then it fails with one sentence and writes nothing. A thread is
+    written by one request at a time, so no answer is lost (:mod:`crossroads.thread_locks`)."""
+
+    max_reply_chars: int = 100_000
+    """A model reply longer than this is cut, with a note, before it is used or stored: one
+    runaway reply cannot fill the thread store."""
+
     keep_checkpoints: bool = False
     """Keep every checkpoint of a thread (LangGraph time travel over old turns). By default a
     finished request leaves only the thread's latest checkpoint (SQLite, memory), so a store
@@ -215,7 +226,14 @@ class Settings:
     request in flight, never an earlier turn). See docs/performance.md."""
 
     def __post_init__(self) -> None:
-        for name in ("max_tries", "votes", "max_llm_calls", "max_tokens", "max_parts"):
+        for name in (
+            "max_tries",
+            "votes",
+            "max_llm_calls",
+            "max_tokens",
+            "max_parts",
+            "max_reply_chars",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=1, value=value))
@@ -223,7 +241,13 @@ class Settings:
             raise ConfigurationError(
                 BAD_LIMIT.format(name="history_messages", minimum=2, value=self.history_messages)
             )
-        for name in ("max_seconds", "request_timeout", "first_byte_timeout", "search_timeout"):
+        for name in (
+            "max_seconds",
+            "request_timeout",
+            "first_byte_timeout",
+            "search_timeout",
+            "thread_lock_timeout",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=">0", value=value))
@@ -339,6 +363,14 @@ class Settings:
             from_env["home"] = Path(env["CROSSROADS_HOME"]).expanduser()
         if "CROSSROADS_OFFLINE" in env:
             from_env["offline"] = _parse_bool("CROSSROADS_OFFLINE", env["CROSSROADS_OFFLINE"])
+        if env.get("CROSSROADS_THREAD_LOCK_TIMEOUT"):
+            raw_wait = env["CROSSROADS_THREAD_LOCK_TIMEOUT"]
+            try:
+                from_env["thread_lock_timeout"] = float(raw_wait)
+            except ValueError:
+                raise ConfigurationError(
+                    BAD_LIMIT.format(name="thread_lock_timeout", minimum=">0", value=raw_wait)
+                ) from None
         kwargs: dict[str, Any] = {}
         if env.get("CROSSROADS_MODEL_KWARGS"):
             raw = env["CROSSROADS_MODEL_KWARGS"]
