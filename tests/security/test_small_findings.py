@@ -20,8 +20,10 @@ def test_repr_of_settings_shows_no_key() -> None:
 
 
 def test_a_provider_error_that_echoes_the_key_is_scrubbed(tmp_path: Path) -> None:
+    # An error Crossroads cannot classify is shown in its own words: those must be scrubbed.
+    # (A recognised "key rejected" error is replaced by a sentence that holds no key at all.)
     echo = ValueError(
-        f"400 API key not valid: POST https://gateway/v1/models?key={GOOGLE_KEY} "
+        f"upstream gateway failed: POST https://gateway/v1/models?key={GOOGLE_KEY} "
         f"(x-goog-api-key: {GOOGLE_KEY})"
     )
     model = ScriptedChatModel(default=echo)

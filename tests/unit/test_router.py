@@ -42,7 +42,8 @@ def test_malformed_output_gets_one_retry_that_shows_the_error(make_app: MakeApp)
     model = ScriptedChatModel(
         by_role={"router": ["I am not sure.", {"route": "math", "reason": "sum"}]}
     )
-    result = make_app(model, agents=echo_specs()).ask("5 + 3?")
+    # Words, not a bare expression: "5 + 3" would be routed to math without a model call.
+    result = make_app(model, agents=echo_specs()).ask("what do five and three make together?")
     assert result.route == "math"
     calls = model.calls_for("router")
     assert len(calls) == 2
@@ -112,11 +113,13 @@ def test_history_reaches_the_router_for_follow_ups(make_app: MakeApp) -> None:
         by_role={"router": [{"route": "math", "reason": "a"}, {"route": "math", "reason": "b"}]}
     )
     app = make_app(model, agents=echo_specs())
-    app.ask("12 * 7", thread_id="t")
-    app.ask("and then times 3?", thread_id="t")
+    # Neither a bare expression nor a short follow-up (both are routed without a model call).
+    app.ask("I bought twelve boxes of seven eggs each", thread_id="t")
+    follow_up = "and then take that whole number of eggs and multiply it by three please"
+    app.ask(follow_up, thread_id="t")
     second = model.calls_for("router")[1].prompt
-    assert "12 * 7" in second
-    assert second.count("and then times 3?") == 1
+    assert "twelve boxes of seven eggs" in second
+    assert second.count(follow_up) == 1
 
 
 def test_an_agent_that_gives_up_is_rerouted_once(make_app: MakeApp) -> None:
