@@ -551,8 +551,9 @@ class ModelCaller:
 
         The strategies of :mod:`crossroads.structured` are tried in order (or the one pinned
         by ``Settings.structured_output``): a strategy the model refuses (HTTP 400/500, not
-        implemented) moves on to the next, and the first that gets a reply is remembered for
-        the model. A reply that cannot be read is returned as ``parsed=None`` with the reason.
+        implemented) or whose reply cannot be read moves on to the next, and the first that
+        gets a usable reply is remembered for the model. When the last strategy's reply
+        cannot be read either, it is returned as ``parsed=None`` with the reason.
 
         Args:
             role: Role whose model applies.
@@ -576,7 +577,12 @@ class ModelCaller:
             except StrategyRefused as refusal:
                 refused.append(f"{strategy}: {refusal}")
                 continue
-            if self.settings.structured_output == "auto":
+            if reply.parsed is None and not last:
+                # An unreadable reply (a garbled tool call, a cut-off JSON object) says this
+                # strategy does not work for this model: the next one may (issue 22).
+                refused.append(f"{strategy}: {reply.error}")
+                continue
+            if reply.parsed is not None and self.settings.structured_output == "auto":
                 _LEARNED_STRATEGY[_strategy_key(self._chain(role))] = strategy
             return reply
         raise ModelError(  # only reached when every strategy was refused (the last raises)
@@ -637,7 +643,7 @@ class ModelCaller:
 
 
 _LEARNED_STRATEGY: dict[str, str] = {}
-"""Model chain -> the structured-output strategy that last got a reply from it."""
+"""Model chain -> the structured-output strategy that last got a usable reply from it."""
 
 
 def _strategy_key(chain: Sequence[str | BaseChatModel]) -> str:
