@@ -274,6 +274,27 @@ def error_usage(error: BaseException) -> dict[str, int] | None:
     return None
 
 
+def estimated_usage(prompt: Sequence[BaseMessage], reply: AIMessage) -> dict[str, int]:
+    """Token counts estimated at about 4 characters a token, for a reply that came without
+    any: an OpenAI-compatible server that ignores ``stream_options.include_usage``
+    (llama-cpp-python's) sends no usage in a streamed reply, and a token budget that counted
+    0 would never end a request."""
+
+    def tokens(text: str) -> int:
+        return -(-len(text) // 4) if text else 0
+
+    def text_of(message: BaseMessage) -> str:
+        content = message.content
+        return content if isinstance(content, str) else str(content)
+
+    calls = getattr(reply, "tool_calls", None) or []
+    out = text_of(reply) + "".join(str(call.get("args", "")) for call in calls)
+    return {
+        "input_tokens": tokens("\n".join(text_of(message) for message in prompt)),
+        "output_tokens": tokens(out),
+    }
+
+
 REDACTED = "[redacted]"
 _KEY_IN_URL = re.compile(r"(?i)\b((?:api_?)?key|token|secret)=[^&\s\"']+")
 _GOOGLE_KEY = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
@@ -479,10 +500,12 @@ class ModelCaller:
         failed.code = failure.code
         raise failed from last_error
 
-    def _record(self, message: AIMessage | None) -> None:
+    def _record(self, message: AIMessage | None, prompt: Sequence[BaseMessage] = ()) -> None:
         if message is None:
             return
         meta: Mapping[str, Any] = message.usage_metadata or {}
+        if not meta:
+            meta = estimated_usage(prompt, message)
         self._delta = add_call(
             self._delta,
             self.node,
@@ -516,7 +539,7 @@ class ModelCaller:
             ) from unusable.error
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
-        self._record(reply)
+        self._record(reply, messages)
         return reply
 
     async def ainvoke_tools(
@@ -526,7 +549,7 @@ class ModelCaller:
         reply = await self._call(role, lambda model: model.bind_tools(tools), messages, tags=[])
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
-        self._record(reply)
+        self._record(reply, messages)
         return reply
 
     def _strategies(self, role: str) -> tuple[str, ...]:
@@ -619,12 +642,12 @@ class ModelCaller:
         except UnusableReply as unusable:
             return StructuredReply(parsed=None, error=str(unusable), raw=None)
         if isinstance(result, AIMessage):  # text and json_mode: read the reply ourselves
-            self._record(result)
+            self._record(result, prompt)
             parsed_text, error = read_reply(result.text, schema, lenient)
             return StructuredReply(parsed=parsed_text, error=error, raw=result)
         raw = result.get("raw") if isinstance(result, dict) else None
         raw_message = raw if isinstance(raw, AIMessage) else None
-        self._record(raw_message)
+        self._record(raw_message, prompt)
         parsed = result.get("parsed") if isinstance(result, dict) else result
         error = result.get("parsing_error") if isinstance(result, dict) else None
         if parsed is None:

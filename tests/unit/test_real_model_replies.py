@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from crossroads import Crossroads, Settings
 from crossroads.agents.calculator import lenient_reading
@@ -130,6 +131,27 @@ async def test_a_failed_call_is_counted_in_usage() -> None:
     with pytest.raises(Exception, match="the writer model"):
         await caller.ainvoke("writer", [])
     assert caller.usage_update()["llm_calls"] == 1
+
+
+async def test_a_reply_without_usage_is_counted_with_estimated_tokens() -> None:
+    # llama-cpp-python ignores stream_options.include_usage: a streamed reply has no usage.
+    def no_usage(messages: list[BaseMessage]) -> AIMessage:
+        return AIMessage(content="Canberra is the capital.")  # 24 characters
+
+    model = ScriptedChatModel(by_role={"writer": [no_usage]})
+    original = model._shape
+
+    def strip_usage(*args: object, **kwargs: object) -> AIMessage:
+        message = original(*args, **kwargs)  # type: ignore[arg-type]
+        message.usage_metadata = None
+        return message
+
+    object.__setattr__(model, "_shape", strip_usage)
+    caller = ModelCaller(Settings(model=model), {}, "node")
+    await caller.ainvoke("writer", [HumanMessage(content="x" * 40)])
+    usage = caller.usage_update()
+    assert usage["llm_calls"] == 1
+    assert usage["input_tokens"] == 10 and usage["output_tokens"] == 6
 
 
 # --- lenient calculator extraction ----------------------------------------------------------
