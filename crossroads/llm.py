@@ -201,11 +201,14 @@ class StructuredReply:
         parsed: The parsed object, or ``None`` when the model's output was unusable.
         error: Why parsing failed (empty output, wrong fields, ...), or ``None``.
         raw: The raw model message.
+        garbled: The strategy's own machinery could not read the reply (a tool call naming
+            no such tool, a reply cut at the length limit): the next strategy may do better.
     """
 
     parsed: BaseModel | dict[str, Any] | None
     error: str | None
     raw: AIMessage | None
+    garbled: bool = False
 
 
 def _one_line(error: BaseException) -> str:
@@ -600,7 +603,7 @@ class ModelCaller:
             except StrategyRefused as refusal:
                 refused.append(f"{strategy}: {refusal}")
                 continue
-            if reply.parsed is None and not last:
+            if reply.parsed is None and reply.garbled and not last:
                 # An unreadable reply (a garbled tool call, a cut-off JSON object) says this
                 # strategy does not work for this model: the next one may (issue 22).
                 refused.append(f"{strategy}: {reply.error}")
@@ -640,7 +643,7 @@ class ModelCaller:
         try:
             result = await self._call(role, build, prompt, tags=[], refusals_end=refusals_end)
         except UnusableReply as unusable:
-            return StructuredReply(parsed=None, error=str(unusable), raw=None)
+            return StructuredReply(parsed=None, error=str(unusable), raw=None, garbled=True)
         if isinstance(result, AIMessage):  # text and json_mode: read the reply ourselves
             self._record(result, prompt)
             parsed_text, error = read_reply(result.text, schema, lenient)
@@ -656,7 +659,8 @@ class ModelCaller:
                 if read is not None:
                     return StructuredReply(parsed=read, error=None, raw=raw_message)
             reason = _one_line(error) if error else "the reply was empty or not in the schema"
-            return StructuredReply(parsed=None, error=reason, raw=raw_message)
+            garbled = error is not None and "Unknown tool type" in str(error)
+            return StructuredReply(parsed=None, error=reason, raw=raw_message, garbled=garbled)
         if isinstance(parsed, dict):
             try:
                 parsed = schema.model_validate(parsed)
