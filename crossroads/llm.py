@@ -201,11 +201,14 @@ class StructuredReply:
         parsed: The parsed object, or ``None`` when the model's output was unusable.
         error: Why parsing failed (empty output, wrong fields, ...), or ``None``.
         raw: The raw model message.
+        garbled: The strategy's own machinery could not read the reply (a tool call naming
+            no such tool, a reply cut at the length limit): the next strategy may do better.
     """
 
     parsed: BaseModel | dict[str, Any] | None
     error: str | None
     raw: AIMessage | None
+    garbled: bool = False
 
 
 def _one_line(error: BaseException) -> str:
@@ -272,6 +275,27 @@ def error_usage(error: BaseException) -> dict[str, int] | None:
             }
         link = link.__cause__ or link.__context__
     return None
+
+
+def estimated_usage(prompt: Sequence[BaseMessage], reply: AIMessage) -> dict[str, int]:
+    """Token counts estimated at about 4 characters a token, for a reply that came without
+    any: an OpenAI-compatible server that ignores ``stream_options.include_usage``
+    (llama-cpp-python's) sends no usage in a streamed reply, and a token budget that counted
+    0 would never end a request."""
+
+    def tokens(text: str) -> int:
+        return -(-len(text) // 4) if text else 0
+
+    def text_of(message: BaseMessage) -> str:
+        content = message.content
+        return content if isinstance(content, str) else str(content)
+
+    calls = getattr(reply, "tool_calls", None) or []
+    out = text_of(reply) + "".join(str(call.get("args", "")) for call in calls)
+    return {
+        "input_tokens": tokens("\n".join(text_of(message) for message in prompt)),
+        "output_tokens": tokens(out),
+    }
 
 
 REDACTED = "[redacted]"
@@ -513,10 +537,12 @@ class ModelCaller:
         failed.code = failure.code
         raise failed from last_error
 
-    def _record(self, message: AIMessage | None) -> None:
+    def _record(self, message: AIMessage | None, prompt: Sequence[BaseMessage] = ()) -> None:
         if message is None:
             return
         meta: Mapping[str, Any] = message.usage_metadata or {}
+        if not meta:
+            meta = estimated_usage(prompt, message)
         self._delta = add_call(
             self._delta,
             self.node,
@@ -550,7 +576,7 @@ class ModelCaller:
             ) from unusable.error
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
-        self._record(reply)
+        self._record(reply, messages)
         return cap_reply(reply, self.settings.max_reply_chars)
 
     async def ainvoke_tools(
@@ -560,7 +586,7 @@ class ModelCaller:
         reply = await self._call(role, lambda model: model.bind_tools(tools), messages, tags=[])
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
-        self._record(reply)
+        self._record(reply, messages)
         return cap_reply(reply, self.settings.max_reply_chars)
 
     def _strategies(self, role: str) -> tuple[str, ...]:
@@ -585,8 +611,9 @@ class ModelCaller:
 
         The strategies of :mod:`crossroads.structured` are tried in order (or the one pinned
         by ``Settings.structured_output``): a strategy the model refuses (HTTP 400/500, not
-        implemented) moves on to the next, and the first that gets a reply is remembered for
-        the model. A reply that cannot be read is returned as ``parsed=None`` with the reason.
+        implemented) or whose reply cannot be read moves on to the next, and the first that
+        gets a usable reply is remembered for the model. When the last strategy's reply
+        cannot be read either, it is returned as ``parsed=None`` with the reason.
 
         Args:
             role: Role whose model applies.
@@ -610,7 +637,12 @@ class ModelCaller:
             except StrategyRefused as refusal:
                 refused.append(f"{strategy}: {refusal}")
                 continue
-            if self.settings.structured_output == "auto":
+            if reply.parsed is None and reply.garbled and not last:
+                # An unreadable reply (a garbled tool call, a cut-off JSON object) says this
+                # strategy does not work for this model: the next one may (issue 22).
+                refused.append(f"{strategy}: {reply.error}")
+                continue
+            if reply.parsed is not None and self.settings.structured_output == "auto":
                 _LEARNED_STRATEGY[_strategy_key(self._chain(role))] = strategy
             return reply
         raise ModelError(  # only reached when every strategy was refused (the last raises)
@@ -645,14 +677,14 @@ class ModelCaller:
         try:
             result = await self._call(role, build, prompt, tags=[], refusals_end=refusals_end)
         except UnusableReply as unusable:
-            return StructuredReply(parsed=None, error=str(unusable), raw=None)
+            return StructuredReply(parsed=None, error=str(unusable), raw=None, garbled=True)
         if isinstance(result, AIMessage):  # text and json_mode: read the reply ourselves
-            self._record(result)
+            self._record(result, prompt)
             parsed_text, error = read_reply(result.text, schema, lenient)
             return StructuredReply(parsed=parsed_text, error=error, raw=result)
         raw = result.get("raw") if isinstance(result, dict) else None
         raw_message = raw if isinstance(raw, AIMessage) else None
-        self._record(raw_message)
+        self._record(raw_message, prompt)
         parsed = result.get("parsed") if isinstance(result, dict) else result
         error = result.get("parsing_error") if isinstance(result, dict) else None
         if parsed is None:
@@ -661,7 +693,8 @@ class ModelCaller:
                 if read is not None:
                     return StructuredReply(parsed=read, error=None, raw=raw_message)
             reason = _one_line(error) if error else "the reply was empty or not in the schema"
-            return StructuredReply(parsed=None, error=reason, raw=raw_message)
+            garbled = error is not None and "Unknown tool type" in str(error)
+            return StructuredReply(parsed=None, error=reason, raw=raw_message, garbled=garbled)
         if isinstance(parsed, dict):
             try:
                 parsed = schema.model_validate(parsed)
@@ -671,7 +704,7 @@ class ModelCaller:
 
 
 _LEARNED_STRATEGY: dict[str, str] = {}
-"""Model chain -> the structured-output strategy that last got a reply from it."""
+"""Model chain -> the structured-output strategy that last got a usable reply from it."""
 
 
 def _strategy_key(chain: Sequence[str | BaseChatModel]) -> str:

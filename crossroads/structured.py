@@ -4,7 +4,7 @@ Models differ in what they can do. A hosted model honours a JSON schema natively
 OpenAI-compatible server may refuse ``response_format: json_schema`` (llama-cpp-python
 answers HTTP 500) but accept a JSON-mode request; a small model may only write text. So a
 structured call tries, in order, the **strategies** below, and remembers per model the first
-one that produced a reply (``Settings.structured_output`` pins one instead):
+one that produced a usable reply (``Settings.structured_output`` pins one instead):
 
 ``native``
     The provider's own structured output (``with_structured_output`` with its default
@@ -19,8 +19,9 @@ one that produced a reply (``Settings.structured_output`` pins one instead):
     JSON object in it, else the caller's own plain-text reader (the router takes the first
     of its choices named in the reply).
 
-Whatever the strategy, a reply that cannot be parsed is an *unusable reply* (the caller
-retries with the error, then falls back), never a dead model.
+Whatever the strategy, a reply that cannot be parsed is an *unusable reply*, never a dead
+model: the next strategy is tried, and when the last one's reply is unusable too, the caller
+retries with the error, then falls back.
 """
 
 from __future__ import annotations

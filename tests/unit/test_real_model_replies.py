@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from crossroads import Crossroads, Settings
 from crossroads.agents.calculator import lenient_reading
 from crossroads.llm import ModelCaller
 from crossroads.models import output_cap_kwargs, resolve_model
-from crossroads.testing import ScriptedChatModel
+from crossroads.testing import ScriptedChatModel, tool_call
 from crossroads.tools.markup import strip_echoed_markup
 from tests.helpers import echo_specs
 
@@ -63,6 +64,27 @@ def test_an_unparseable_reply_is_an_unusable_reply_not_a_dead_model(make_app: Ma
     assert result.usage["llm_calls"] == 2
 
 
+def test_a_garbled_tool_call_degrades_to_the_next_strategy_and_the_router_answers(
+    make_app: MakeApp,
+) -> None:
+    # SmolLM2 through llama-cpp-python: the tool call names a tool that does not exist, under
+    # both the native and the function-calling strategy; the plain-text reply is readable.
+    garbled = tool_call("RouteChoiceRouteChoice", {"route": "math"})
+    model = ScriptedChatModel(by_role={"router": [garbled, garbled, "math", "fact"]})
+    app = make_app(model, agents=echo_specs())
+    result = app.ask("what is 12 times 7?")
+    assert result.error is None
+    assert result.route == "math"
+    assert result.steps[0]["detail"]["decided_by"] == "llm"
+    prompts = [call.prompt for call in model.calls_for("router")]
+    assert len(prompts) == 3  # native, function_calling, then text (json_mode was refused)
+    assert "JSON schema" in prompts[2]
+    # Only the strategy that gave a usable reply is remembered: the next question starts there.
+    assert app.ask("capital of France?").route == "fact"
+    assert len(model.calls_for("router")) == 4
+    assert "JSON schema" in model.calls_for("router")[3].prompt
+
+
 def test_a_pinned_strategy_is_the_only_one_tried(make_app: MakeApp) -> None:
     model = ScriptedChatModel(by_role={"router": ["fact"]})
     result = make_app(model, agents=echo_specs(), structured_output="text").ask("capital?")
@@ -106,9 +128,30 @@ async def test_a_failed_call_is_counted_in_usage() -> None:
     model = ScriptedChatModel(by_role={"writer": [ServerRefusal("boom")]})
     settings = Settings(model=model, model_retries=0)
     caller = ModelCaller(settings, {}, "node")
-    with pytest.raises(Exception, match="writer model failed"):
+    with pytest.raises(Exception, match="the writer model"):
         await caller.ainvoke("writer", [])
     assert caller.usage_update()["llm_calls"] == 1
+
+
+async def test_a_reply_without_usage_is_counted_with_estimated_tokens() -> None:
+    # llama-cpp-python ignores stream_options.include_usage: a streamed reply has no usage.
+    def no_usage(messages: list[BaseMessage]) -> AIMessage:
+        return AIMessage(content="Canberra is the capital.")  # 24 characters
+
+    model = ScriptedChatModel(by_role={"writer": [no_usage]})
+    original = model._shape
+
+    def strip_usage(*args: object, **kwargs: object) -> AIMessage:
+        message = original(*args, **kwargs)  # type: ignore[arg-type]
+        message.usage_metadata = None
+        return message
+
+    object.__setattr__(model, "_shape", strip_usage)
+    caller = ModelCaller(Settings(model=model), {}, "node")
+    await caller.ainvoke("writer", [HumanMessage(content="x" * 40)])
+    usage = caller.usage_update()
+    assert usage["llm_calls"] == 1
+    assert usage["input_tokens"] == 10 and usage["output_tokens"] == 6
 
 
 # --- lenient calculator extraction ----------------------------------------------------------
