@@ -79,6 +79,16 @@ SERVER_ONLY: Mapping[str, str] = {
     "checkpoint_url": "CROSSROADS_CHECKPOINT_URL",
     "agent_modules": "CROSSROADS_AGENTS",
     "model_kwargs": "CROSSROADS_MODEL_KWARGS or CROSSROADS_BASE_URL",
+    # Store, protocol and output-size settings are the operator's (set in code where no
+    # variable exists): a client must not turn off a lock, a cap or checkpoint pruning.
+    "thread_lock_timeout": "CROSSROADS_THREAD_LOCK_TIMEOUT",
+    "max_reply_chars": "the server's Settings",
+    "output_caps": "the server's Settings",
+    "structured_output": "the server's Settings",
+    "first_byte_timeout": "the server's Settings",
+    "durability": "the server's Settings",
+    "keep_checkpoints": "the server's Settings",
+    "history_messages": "the server's Settings",
 }
 """Settings a run context may not carry, with the environment variable that sets each."""
 

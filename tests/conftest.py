@@ -8,7 +8,7 @@ home. Sockets are disabled except loopback (pytest-socket, configured in pyproje
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,27 @@ def scripted() -> Callable[..., ScriptedChatModel]:
         return ScriptedChatModel(by_role=dict(by_role), default=default)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+async def close_sdk_clients(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[None]:
+    """Close every ``langgraph_sdk`` client a test module made with ``get_client``.
+
+    Warnings are errors in this suite, and an SDK client left open is an unclosed socket
+    when the garbage collector finds it, often during a later test.
+    """
+    made: list[Any] = []
+    original = getattr(request.module, "get_client", None)
+    if original is not None and getattr(original, "__module__", "").startswith("langgraph_sdk"):
+
+        def tracking(*args: Any, **kwargs: Any) -> Any:
+            client = original(*args, **kwargs)
+            made.append(client)
+            return client
+
+        monkeypatch.setattr(request.module, "get_client", tracking)
+    yield
+    for client in made:
+        await client.aclose()

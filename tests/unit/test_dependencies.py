@@ -50,7 +50,20 @@ USED_OTHERWISE = {
         "through init_chat_model (crossroads/models.py)",
     ),
     "langgraph-cli": ("server", "the `server` extra's `langgraph dev` command, run as a program"),
+    "lxml": (
+        "dependencies",
+        "bs4's HTML parser, named by the string 'lxml' (linear on hostile HTML)",
+    ),
+    "opentelemetry-sdk": (
+        "otel",
+        "what a user sets exporters up with; crossroads.tracing emits "
+        "through opentelemetry-api only",
+    ),
 }
+
+SERVER_ONLY = {"graphs/auth.py": "server"}
+"""Package modules that only one extra's program loads (``langgraph dev`` reads the auth hook
+from langgraph.json): they may import that extra at module level."""
 """Declared dependencies that no package module imports, each with its reason."""
 
 
@@ -106,7 +119,10 @@ def _imports(path: Path) -> Iterator[Import]:
                 for alias in child.names:
                     yield Import(alias.name, path, child.lineno, lazy)
             elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
-                yield Import(child.module, path, child.lineno, lazy)
+                # ``from pkg import sub``: ``pkg.sub`` may be the module (pkg a namespace
+                # package that no one distribution owns, e.g. opentelemetry).
+                for alias in child.names:
+                    yield Import(f"{child.module}.{alias.name}", path, child.lineno, lazy)
             yield from visit(child, inner)
 
     yield from visit(tree, False)
@@ -141,7 +157,7 @@ def distribution_of(module: str) -> str | None:
     for end in range(len(parts), 0, -1):
         try:
             spec = importlib.util.find_spec(".".join(parts[:end]))
-        except (ImportError, ValueError):
+        except (ImportError, ValueError, AttributeError):
             continue
         if spec is None or spec.origin in (None, "built-in", "frozen"):
             continue
@@ -162,6 +178,9 @@ def problems(declared: Declared, imports: list[Import]) -> list[str]:
             continue
         used.add(dist)
         if dist in declared.core:
+            continue
+        module_extra = SERVER_ONLY.get(str(item.path.relative_to(ROOT)))
+        if module_extra and dist in declared.extras.get(module_extra, frozenset()):
             continue
         if not item.lazy:
             found.append(f"{item.where()} at module level, but {dist} is not a core dependency")
