@@ -266,13 +266,42 @@ def _step(action: str, detail: Any) -> Step:
     return {"agent": AGENT, "action": action, "detail": detail}
 
 
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+
+
+def storable(value: Any) -> Any:
+    """``value`` as the checkpoint serializer can store it.
+
+    Checkpoints are msgpack, which holds integers of 64 bits at most, and an exact result
+    may be far larger (``2**100``): such a whole number is kept as its decimal digits, in
+    lists, tuples and dicts too. :func:`stored_number` reads it back.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
+    if isinstance(value, dict):
+        return {key: storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(storable(item) for item in value)
+    return value
+
+
+def stored_number(value: Any) -> Any:
+    """A number kept by :func:`storable` (a whole number's digits) as a number again."""
+    return int(value) if isinstance(value, str) else value
+
+
+def _last_value(state: Mapping[str, Any]) -> int | float | None:
+    return stored_number(state.get("last_value"))
+
+
 def _variables(state: Mapping[str, Any]) -> dict[str, int | float] | None:
-    last_value = state.get("last_value")
+    last_value = _last_value(state)
     return {"ans": last_value} if last_value is not None else None
 
 
 def _program_detail(evaluation: Evaluation) -> list[dict[str, Any]]:
-    return [{"line": line, "value": value} for line, value in evaluation.steps]
+    return [{"line": line, "value": storable(value)} for line, value in evaluation.steps]
 
 
 def strip_lead_in(question: str) -> str:
@@ -424,8 +453,8 @@ def _computed(
         "outcome": "computed",
         "path": path,
         "expression": expression,
-        "value": evaluation.value,
-        "program": list(evaluation.steps),
+        "value": storable(evaluation.value),
+        "program": storable(list(evaluation.steps)),
     }
 
 
@@ -455,7 +484,7 @@ async def prepare(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
                     "fast_path",
                     {
                         "expression": bare,
-                        "value": evaluation.value,
+                        "value": storable(evaluation.value),
                         "program": _program_detail(evaluation),
                     },
                 )
@@ -466,7 +495,7 @@ async def prepare(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
             "outcome": "unread",
             "steps": [_step("fast_path", {"skipped": "not a bare expression"})],
         }
-    return _read_offline(question, state.get("last_value"), variables)
+    return _read_offline(question, _last_value(state), variables)
 
 
 def _read_offline(
@@ -496,7 +525,7 @@ def _read_offline(
                 "offline_read",
                 {
                     "expression": reading.expression,
-                    "value": evaluation.value,
+                    "value": storable(evaluation.value),
                     "program": _program_detail(evaluation),
                 },
             )
@@ -571,7 +600,7 @@ async def extract(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
     caller = ModelCaller(settings, state, f"{AGENT}.extract")
     messages = extraction_messages(
         state.get("question", ""),
-        last_value=state.get("last_value"),
+        last_value=_last_value(state),
         history=state.get("messages") or [],
         failures=state.get("failures") or [],
         context=state.get("context") or "",
@@ -652,7 +681,7 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
                 "evaluate",
                 {
                     "expression": candidate,
-                    "value": evaluation.value,
+                    "value": storable(evaluation.value),
                     "program": _program_detail(evaluation),
                     **read,
                 },
@@ -667,7 +696,7 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
                     "vote",
                     {
                         "agreement": AGREEMENT.format(agreed=agreed, total=total),
-                        "value": evaluation.value,
+                        "value": storable(evaluation.value),
                         "expression": expression,
                     },
                 )
@@ -718,10 +747,11 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
         ``answer`` and ``last_value``.
     """
     settings = _settings(runtime)
-    value = state["value"]
+    value = stored_number(state["value"])
     expression = state.get("expression", "")
-    template = template_answer(expression, state.get("program") or [])
-    done = {"last_value": value}
+    program = [(line, stored_number(item)) for line, item in state.get("program") or []]
+    template = template_answer(expression, program)
+    done = {"last_value": storable(value)}
     if not settings.has_model or state.get("path") == "fast":
         # A bare expression ("12*7") is best answered as "12*7 = 84.": a model call would
         # only restate it.
@@ -797,7 +827,7 @@ async def give_up(state: CalcState) -> dict[str, Any]:
         last_round = rounds[-1] if rounds else []
         error = last_round[-1]["error"] if last_round else NOT_MATH_ERROR
     question = state.get("question", "")
-    reading = word_math.read(question, previous=state.get("last_value"))
+    reading = word_math.read(question, previous=_last_value(state))
     if not isinstance(reading, word_math.Decline):
         try:
             evaluation = evaluate_program(reading.expression, _variables(state))
@@ -809,11 +839,11 @@ async def give_up(state: CalcState) -> dict[str, Any]:
                 "tries": tries,
                 "last_error": error,
                 "read_offline": reading.expression,
-                "value": evaluation.value,
+                "value": storable(evaluation.value),
             }
             return {
                 "answer": answer,
-                "last_value": evaluation.value,
+                "last_value": storable(evaluation.value),
                 "steps": [_step("give_up", detail)],
             }
     update: dict[str, Any] = {

@@ -195,7 +195,7 @@ _EXPRESSION_LEAD_IN = re.compile(
 EXPRESSION_REASON = "the question is an arithmetic expression"
 
 
-def is_bare_expression(question: str, last_value: int | float | None = None) -> bool:
+def is_bare_expression(question: str, last_value: int | float | str | None = None) -> bool:
     """Whether ``question`` is arithmetic the engine computes as it is ("12 * 7", "what is
     3 + 7?"): it goes to the calculator with no model call and no plan to rewrite it."""
     from crossroads.tools.calculator import CalculatorError, evaluate_program
@@ -204,6 +204,8 @@ def is_bare_expression(question: str, last_value: int | float | None = None) -> 
     text = match.group(1) if match else question
     if not re.search(r"\d", text) or not re.search(r"[-+*/%^×÷]|\w\(", text):
         return False
+    if isinstance(last_value, str):  # a whole number past 64 bits, kept as its digits
+        last_value = int(last_value)
     try:
         evaluate_program(text, {"ans": last_value} if last_value is not None else None)
     except CalculatorError:
