@@ -217,7 +217,7 @@ prepare ─► extract ⇄ evaluate ─► phrase      (or give_up after max_tri
     ),
     mode_cell(
         "This notebook uses a SCRIPTED MODEL (crossroads.testing.ScriptedChatModel): its "
-        "first expression contains a word on purpose, so you can see the retry."
+        "first expression uses an undefined name on purpose, so you can see the retry."
     ),
     md(
         """
@@ -233,7 +233,7 @@ from crossroads.tools.calculator import CalculatorError, evaluate
 
 print(evaluate("36 - 20"))
 try:
-    evaluate("36 - twenty")
+    evaluate("36 - sold")
 except CalculatorError as error:
     print("refused:", error)
 """
@@ -242,8 +242,9 @@ except CalculatorError as error:
         """
 ## The loop, through the app
 
-Without a key the model is scripted: its first expression keeps the word "twenty", the
-second is right, and the third reply is the phrased answer.
+Without a key the model is scripted: its first expression uses a name, `sold`, that it never
+defined, the second is right, and the third reply is the phrased answer. (A number word such as
+"twenty" would not need a retry: the agent reads `36 - twenty` as `36 - 20` on its own.)
 """
     ),
     code(
@@ -257,7 +258,7 @@ model = None if REAL_MODEL else ScriptedChatModel(
     by_role={
         "router": [{"route": "math", "reason": "arithmetic"}] * 2,
         "calculator": [
-            "36 - twenty",                  # try 1: the engine refuses the word
+            "36 - sold",                    # try 1: the engine refuses the unknown name
             "36 - 20",                      # try 2: fixed with the engine's error in view
             "The baker has 16 rolls left.", # phrasing; must contain 16
             "ans / 4",                      # the follow-up uses the last result
@@ -276,7 +277,7 @@ for step in result.steps:
     ),
     md(
         """
-`extract` and `evaluate` alternate: try 1's error (`use digits only: found 'twenty'`) is in
+`extract` and `evaluate` alternate: try 1's error (`unknown name 'sold'`) is in
 the steps. Here is the end of the second extraction prompt: the model saw its own expression
 and the engine's message.
 """
@@ -411,7 +412,7 @@ def show(result):
 
 
 for question in [
-    "When did parliament first sit in Canberra?",
+    "When was parliament first in Canberra?",
     "gee, I'm wondering who actually built those pyramids in Egypt",
     "Who invented the telephone?",
 ]:
@@ -658,7 +659,7 @@ app = Crossroads(model, checkpointer="memory", search_backends=("local",),
                  home=tempfile.mkdtemp(prefix="crossroads-units-"),
                  agents=[*BUILTIN_AGENTS, UNITS_AGENT])
 for question in ["How many km is a marathon of 26.2 miles?", "convert 5 pounds to kg",
-                 "how many km is 3 parsecs?"]:
+                 "convert 3 parsecs to km"]:
     result = await app.aask(question)
     print(f"{question}\\n  route={result.route} -> {result.answer}")
 """
