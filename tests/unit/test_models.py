@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,18 @@ def test_gemini_without_a_key_names_the_variable() -> None:
         resolve_model("google_genai:gemini-2.5-flash", temperature=0, settings=Settings())
 
 
+@pytest.fixture
+def without_langchain_openai(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if langchain-openai were not installed (the `realmodel` extra installs it)."""
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any, **kwargs: Any) -> Any:
+        return None if name.split(".")[0] == "langchain_openai" else real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+@pytest.mark.usefixtures("without_langchain_openai")
 def test_missing_provider_package_says_what_to_install() -> None:
     with pytest.raises(ConfigurationError, match="pip install langchain-openai"):
         resolve_model("openai:gpt-4.1-mini", temperature=0, settings=Settings())
@@ -66,6 +80,7 @@ def test_check_models_reports_a_role_without_model() -> None:
         check_models(Settings(), ("router",))
 
 
+@pytest.mark.usefixtures("without_langchain_openai")
 def test_check_models_also_checks_the_fallbacks() -> None:
     settings = Settings(
         model=ScriptedChatModel(default="hi"), fallback_models=("openai:gpt-4.1-mini",)
