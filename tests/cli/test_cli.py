@@ -71,7 +71,8 @@ def test_ask_with_no_key_runs_offline() -> None:
     [
         (("ask", ""), "the question is empty"),
         (("ask", "   \t "), "the question is empty"),
-        (("ask", "hi", "--model", "openai:gpt-4.1-mini"), "pip install langchain-openai"),
+        # A provider whose package no extra installs (openai comes with the realmodel extra).
+        (("ask", "hi", "--model", "anthropic:claude-sonnet-4"), "pip install langchain-anthropic"),
         (("ask", "hi", "--model", "google_genai:gemini-2.5-flash"), "set GOOGLE_API_KEY"),
         (("ask", "hi", "--model", "gemini"), "provider:model"),
         (("index", "/no/such/folder"), "/no/such/folder"),
