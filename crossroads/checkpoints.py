@@ -118,7 +118,7 @@ async def open_checkpointer(
         try:
             pool = await _open_postgres_pool(text, stack)
             postgres = AsyncPostgresSaver(conn=pool, serde=strict_serializer())
-            await postgres.setup()
+            await _setup_postgres(postgres)
         except Exception as error:
             raise ConfigurationError(
                 CANNOT_OPEN.format(where="(PostgreSQL)", error=error)
@@ -145,6 +145,28 @@ async def open_checkpointer(
     except Exception as error:
         raise ConfigurationError(CANNOT_OPEN.format(where=path, error=error)) from None
     return saver
+
+
+SETUP_TRIES = 5
+
+
+async def _setup_postgres(saver: Any) -> None:
+    """Create or migrate the tables; safe when several processes open a new store at once.
+
+    ``setup()`` is not atomic across processes: two that find migration ``v`` missing both
+    insert it, and the second fails on the primary key although the tables are now ready.
+    That one conflict is retried (bounded); on the next pass the migration is seen as done.
+    """
+    from psycopg.errors import UniqueViolation
+
+    for attempt in range(SETUP_TRIES):
+        try:
+            await saver.setup()
+            return
+        except UniqueViolation:
+            if attempt == SETUP_TRIES - 1:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
 
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
