@@ -187,6 +187,24 @@ def follow_up_route(
     return None
 
 
+_ARITHMETIC_FOLLOW_UP = re.compile(
+    r"^\s*(?:(?:and|then|now|so)\s+)?(?:plus|minus|times|divided|multiplied|squared|doubled|"
+    r"halved|double\s+it|half\s+of\s+it|[-+*/×÷^])",
+    re.IGNORECASE,
+)
+ARITHMETIC_FOLLOW_UP_REASON = "arithmetic on the last result"
+
+
+def is_arithmetic_follow_up(question: str, last_value: int | float | str | None) -> bool:
+    """ "and divided by 4?" with a number from an earlier turn: arithmetic on it, whichever
+    agent answered last (a fact may have come in between)."""
+    return (
+        last_value is not None
+        and len(question.split()) <= FOLLOW_UP_MAX_WORDS
+        and _ARITHMETIC_FOLLOW_UP.match(question) is not None
+    )
+
+
 _NEW_TOPIC = re.compile(r"\b(?:who|where|when|which|why|write|tell|story|poem)\b", re.IGNORECASE)
 _EXPRESSION_LEAD_IN = re.compile(
     r"^\s*(?:(?:what\s+is|what's|calculate|compute|evaluate)\b[\s:]*)?(.*?)[\s?=]*$",
@@ -258,6 +276,8 @@ async def decide_route(
 
     if "math" in names and not tried and is_bare_expression(question, state.get("last_value")):
         return RouteDecision("math", EXPRESSION_REASON, None, "expression"), None
+    if "math" in names and not tried and is_arithmetic_follow_up(question, state.get("last_value")):
+        return RouteDecision("math", ARITHMETIC_FOLLOW_UP_REASON, None, "follow_up"), None
     follow = follow_up_route(question, state.get("messages") or [], names)
     if follow is not None:
         return RouteDecision(follow, FOLLOW_UP_REASON.format(route=follow), None, "follow_up"), None
