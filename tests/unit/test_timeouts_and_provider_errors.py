@@ -154,11 +154,11 @@ def http_error(code: int) -> Exception:
         (http_error(503), "server", "server error", "HTTP 503"),
         (
             OSError(
-                "Cannot connect to host generativelanguage.googleapis.com:443 "
+                "Cannot connect to host models.provider.example:443 "
                 "ssl:<ssl.SSLContext object at 0x7f3a2b1c0d90> [Name or service not known]"
             ),
             "unreachable",
-            "cannot reach the model server at generativelanguage.googleapis.com:443 "
+            "cannot reach the model server at models.provider.example:443 "
             "(the name does not resolve)",
             "",
         ),
