@@ -43,10 +43,10 @@ from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_th
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
+from crossroads.retry import is_transient
 from crossroads.settings import Settings
 from crossroads.thread_locks import ThreadLocks
 from crossroads.threads import ThreadInfo
-from crossroads.transient import is_transient
 from crossroads.usage import Usage, empty_usage
 from crossroads.validation import clean_question
 

@@ -33,6 +33,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from crossroads.errors import ConfigurationError
+from crossroads.retry import async_retrying
 from crossroads.settings import Settings
 
 if TYPE_CHECKING:
@@ -159,14 +160,13 @@ async def _setup_postgres(saver: Any) -> None:
     """
     from psycopg.errors import UniqueViolation
 
-    for attempt in range(SETUP_TRIES):
-        try:
-            await saver.setup()
-            return
-        except UniqueViolation:
-            if attempt == SETUP_TRIES - 1:
-                raise
-            await asyncio.sleep(0.1 * (attempt + 1))
+    retry = async_retrying(
+        attempts=SETUP_TRIES,
+        base=0.1,
+        cap=1.0,
+        retry_on=lambda error: isinstance(error, UniqueViolation),
+    )
+    await retry(saver.setup)
 
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")

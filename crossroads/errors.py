@@ -138,7 +138,7 @@ def _chain(error: BaseException) -> list[BaseException]:
 
 
 def _provider_code(links: list[BaseException], text: str) -> tuple[int | None, str]:
-    from crossroads.transient import http_status
+    from crossroads.retry import http_status
 
     status: int | None = None
     names: list[str] = []

@@ -46,6 +46,7 @@ from crossroads.errors import (
     describe_provider_error,
 )
 from crossroads.models import NO_MODEL, resolve_model
+from crossroads.retry import async_retrying, is_transient
 from crossroads.settings import Settings
 from crossroads.structured import (
     STRATEGIES,
@@ -55,7 +56,6 @@ from crossroads.structured import (
     schema_json,
     schema_prompt,
 )
-from crossroads.transient import backoff_delay, is_transient, retry_after_seconds
 from crossroads.usage import Usage, add_call, empty_usage, merge_usage
 
 CURRENT_ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -258,6 +258,15 @@ class UnusableReply(Exception):
     def __init__(self, error: BaseException) -> None:
         super().__init__(_one_line(error))
         self.error = error
+
+
+def _worth_another_call(error: BaseException) -> bool:
+    """Whether the same model gets another try: a transient failure, but never a timeout (a
+    second request would only queue behind the first, which the server may still be
+    generating) nor one of Crossroads' own errors or verdicts on the reply."""
+    if isinstance(error, CrossroadsError | UnusableReply | StrategyRefused | TimeoutError):
+        return False
+    return is_transient(error)
 
 
 def error_usage(error: BaseException) -> dict[str, int] | None:
@@ -467,54 +476,20 @@ class ModelCaller:
                     raise StrategyRefused(error) from error
                 raise
             streams = _streams(model)
-            for attempt in range(self.settings.model_retries + 1):
-                self.check_budget()
-                timeout = max(0.01, min(self.settings.request_timeout, self.remaining_seconds()))
-                first_byte = min(self.settings.first_byte_timeout, timeout) if streams else timeout
-                self._delta = add_call(self._delta, self.node, None)
-                token = CURRENT_ROLE.set(role)
-                try:
-                    return await _watched(runnable, list(messages), first_byte, timeout)
-                except (CrossroadsError, asyncio.CancelledError):
-                    raise
-                except TimeoutError as error:
-                    last_error = (
-                        error
-                        if isinstance(error, FirstByteTimeout)
-                        else TimeoutError(CALL_TIMED_OUT.format(seconds=timeout))
-                    )
-                    if isinstance(error, FirstByteTimeout):
-                        stalled[name] = error
-                    if self.remaining_seconds() <= 0:
-                        raise BudgetExceeded(
-                            TIME_EXHAUSTED.format(
-                                elapsed=time.time() - self._started,
-                                limit=self.settings.max_seconds,
-                            )
-                        ) from error
-                    break  # the server may still be generating: do not queue a second call
-                except Exception as error:
-                    tokens = error_usage(error)
-                    if tokens:
-                        self._delta = add_call(self._delta, self.node, tokens, count_call=False)
-                    if is_unusable_reply(error):
-                        raise UnusableReply(error) from error
-                    if refusals_end and is_refusal(error):
-                        raise StrategyRefused(error) from error
-                    last_error = error
-                    if not is_transient(error):
-                        break  # not worth repeating on this model: try the next one
-                finally:
-                    CURRENT_ROLE.reset(token)
-                if attempt < self.settings.model_retries:
-                    assert last_error is not None
-                    wait = retry_after_seconds(last_error)
-                    if wait is not None and wait > MAX_RETRY_WAIT:
-                        break  # retrying sooner than the provider asked would only fail again
-                    delay = backoff_delay(attempt, cap=MAX_RETRY_WAIT, retry_after=wait)
-                    if delay >= self.remaining_seconds():
-                        break
-                    await asyncio.sleep(delay)
+            retry = async_retrying(
+                attempts=self.settings.model_retries + 1,
+                cap=MAX_RETRY_WAIT,
+                retry_on=_worth_another_call,
+                seconds_left=self.remaining_seconds,
+            )
+            try:
+                return await retry(self._attempt, role, runnable, messages, streams, refusals_end)
+            except (CrossroadsError, asyncio.CancelledError, UnusableReply, StrategyRefused):
+                raise
+            except Exception as error:  # this model failed for good: try the next one
+                last_error = error
+                if isinstance(error, FirstByteTimeout):
+                    stalled[name] = error
         assert last_error is not None
         failure = describe_provider_error(last_error)
         logger.info(
@@ -536,6 +511,54 @@ class ModelCaller:
         failed.kind = failure.kind
         failed.code = failure.code
         raise failed from last_error
+
+    async def _attempt(
+        self,
+        role: str,
+        runnable: Any,
+        messages: Sequence[BaseMessage],
+        streams: bool,
+        refusals_end: bool,
+    ) -> Any:
+        """One call of one model, inside the budgets; the retries are :func:`_call`'s.
+
+        Raises:
+            TimeoutError: no reply in time (not retried: the server may still be generating).
+            BudgetExceeded: a budget ran out, before the call or during it.
+            UnusableReply, StrategyRefused: see :meth:`_call`.
+        """
+        self.check_budget()
+        timeout = max(0.01, min(self.settings.request_timeout, self.remaining_seconds()))
+        first_byte = min(self.settings.first_byte_timeout, timeout) if streams else timeout
+        self._delta = add_call(self._delta, self.node, None)
+        token = CURRENT_ROLE.set(role)
+        timed_out: TimeoutError | None = None
+        try:
+            return await _watched(runnable, list(messages), first_byte, timeout)
+        except (CrossroadsError, asyncio.CancelledError):
+            raise
+        except TimeoutError as error:
+            timed_out = error
+        except Exception as error:
+            tokens = error_usage(error)
+            if tokens:
+                self._delta = add_call(self._delta, self.node, tokens, count_call=False)
+            if is_unusable_reply(error):
+                raise UnusableReply(error) from error
+            if refusals_end and is_refusal(error):
+                raise StrategyRefused(error) from error
+            raise
+        finally:
+            CURRENT_ROLE.reset(token)
+        if self.remaining_seconds() <= 0:
+            raise BudgetExceeded(
+                TIME_EXHAUSTED.format(
+                    elapsed=time.time() - self._started, limit=self.settings.max_seconds
+                )
+            ) from timed_out
+        if isinstance(timed_out, FirstByteTimeout):
+            raise timed_out
+        raise TimeoutError(CALL_TIMED_OUT.format(seconds=timeout))
 
     def _record(self, message: AIMessage | None, prompt: Sequence[BaseMessage] = ()) -> None:
         if message is None:

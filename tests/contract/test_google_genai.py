@@ -2,7 +2,7 @@
 
 These tests pin facts about a third-party client, not Crossroads behaviour: the API version
 in the URL, the exception class raised for each fault, and how the SDK's own retries behave.
-Crossroads does not depend on any one answer (``crossroads.transient`` classifies errors by
+Crossroads does not depend on any one answer (``crossroads.retry`` classifies errors by
 their status and by the transport families it knows, and ``tests/integration`` checks that),
 but an upgrade that changes one of these facts should be *seen*: run
 ``scripts/check-latest`` and a failure here names the fact that moved.

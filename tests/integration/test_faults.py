@@ -37,10 +37,9 @@ from crossroads.agents.router import FELL_BACK
 from crossroads.agents.writer_prompts import WRITER_SYSTEM
 from crossroads.graphs.registry import FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
-from crossroads.retry import node_retry_policy
+from crossroads.retry import is_transient, node_retry_policy
 from crossroads.settings import ROLES, Settings
 from crossroads.tools.retrievers import Passage
-from crossroads.transient import is_transient
 from tests.helpers import echo_specs
 from tests.stubs.gemini_stub import (
     DropConnection,

@@ -28,7 +28,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Sys
 from langchain_google_genai import ChatGoogleGenerativeAI
 from pydantic import BaseModel
 
-from crossroads.transient import http_status, is_transient, retry_after_seconds
+from crossroads.retry import http_status, is_transient, retry_after_seconds
 from tests.stubs.gemini_client import MODEL, make_model  # fixtures: stub, async_model
 from tests.stubs.gemini_stub import (
     ERROR_UNSCRIPTED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -82,7 +83,7 @@ def test_falls_back_to_tavily_when_wikipedia_is_down_and_reports_it(
     assert "HTTP 500" in message
     assert searches(wiki) == 2  # first try + one retry
     assert len(sleep.delays) == 1
-    assert 0.1 <= sleep.delays[0] <= 0.3  # 0.2 s ± 50 % jitter
+    assert 0.0 <= sleep.delays[0] <= 0.2  # full jitter under the 0.2 s first ceiling
 
 
 def test_timeout_is_retried_then_reported(wiki: WikipediaStub, tavily: TavilyStub) -> None:
@@ -215,20 +216,32 @@ def test_a_transient_failure_that_recovers_on_retry_is_not_reported() -> None:
     assert flaky.calls == 2
 
 
-def test_retries_are_bounded_and_back_off_exponentially() -> None:
+def dead_backend() -> FakeRetriever:
     errors: list[RetrievalError] = [BackendUnavailable("down", backend="dead") for _ in range(10)]
-    dead = FakeRetriever("dead", errors=errors)
-    sleep = SleepRecorder()
+    return FakeRetriever("dead", errors=errors)
+
+
+def test_retries_are_bounded_and_back_off_exponentially(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # each ceiling, exactly
+    dead, sleep = dead_backend(), SleepRecorder()
 
     outcome = MultiRetriever([dead], retries=3, backoff=0.1, max_delay=10, sleep=sleep).search(
         "q", 3
     )
 
     assert dead.calls == 4
-    assert len(sleep.delays) == 3
-    for attempt, delay in enumerate(sleep.delays):
-        assert 0.05 * 2**attempt <= delay <= 0.15 * 2**attempt
+    assert sleep.delays == pytest.approx([0.1, 0.2, 0.4])
     assert outcome.failures == [("dead", "down")]
+
+
+def test_retry_waits_are_jittered_below_their_ceiling_and_capped() -> None:
+    dead, sleep = dead_backend(), SleepRecorder()
+
+    MultiRetriever([dead], retries=5, backoff=0.1, max_delay=0.3, sleep=sleep).search("q", 3)
+
+    assert len(sleep.delays) == 5
+    for attempt, delay in enumerate(sleep.delays):
+        assert 0.0 <= delay <= min(0.1 * 2**attempt, 0.3)
 
 
 def test_rate_limit_without_retry_after_uses_the_backoff() -> None:
@@ -238,7 +251,18 @@ def test_rate_limit_without_retry_after_uses_the_backoff() -> None:
     MultiRetriever([limited], retries=1, backoff=0.2, sleep=sleep).search("q", 3)
 
     assert len(sleep.delays) == 1
-    assert 0.1 <= sleep.delays[0] <= 0.3
+    assert 0.0 <= sleep.delays[0] <= 0.2
+
+
+def test_rate_limit_retry_after_is_honoured_over_a_shorter_draw() -> None:
+    limited = FakeRetriever(
+        "limited", errors=[RateLimited("slow down", backend="limited", retry_after=1.5)]
+    )
+    sleep = SleepRecorder()
+
+    MultiRetriever([limited], retries=1, backoff=0.1, sleep=sleep).search("q", 3)
+
+    assert sleep.delays == [1.5]  # the draw is at most 0.1 s; the server asked for 1.5 s
 
 
 def test_bad_configuration_and_input_are_rejected() -> None:

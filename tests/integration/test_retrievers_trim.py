@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossroads.tools.retrievers import trim_to_relevant
-from crossroads.tools.retrievers.base import TRIM_GAP_MARKER, parse_retry_after, query_terms
+from crossroads.tools.retrievers.base import TRIM_GAP_MARKER, query_terms
 
 ARTICLE = "\n\n".join(
     [
@@ -74,18 +74,3 @@ def test_result_never_exceeds_the_limit(text: str, query: str, max_chars: int) -
 
 def test_query_terms_drop_stop_words_and_case() -> None:
     assert query_terms("The Pyramids of EGYPT") == {"pyramids", "egypt"}
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [
-        ("3", 3.0),
-        (" 1.5 ", 1.5),
-        (None, None),
-        ("", None),
-        ("-2", None),
-        ("Wed, 21 Oct 2015", None),
-    ],
-)
-def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
-    assert parse_retry_after(header) == seconds

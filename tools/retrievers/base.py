@@ -105,18 +105,6 @@ class RateLimited(RetrievalError):
         self.retry_after = retry_after
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Read an HTTP ``Retry-After`` header given in seconds; ``None`` when absent or a date."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        # The HTTP-date form is rare for APIs; treating it as unknown is safe (we just do not wait).
-        return None
-    return seconds if seconds >= 0 else None
-
-
 _HYPHENATED = re.compile(r"\b[^\W\d_]+(?:[-‐‑][^\W\d_]+)+\b")
 
 

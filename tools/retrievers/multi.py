@@ -2,8 +2,10 @@
 
 :class:`MultiRetriever` asks each configured backend in order. A backend that fails with a
 transient error (timeout, connection failure or 5xx, rate limit) is retried up to ``retries``
-times after a short jittered exponential backoff; a rate limit whose ``Retry-After`` is longer
-than ``max_delay`` is not retried (waiting that long inside a question is worse than moving on).
+times after a short jittered exponential backoff that never undercuts the server's
+``Retry-After`` (the tenacity loop of :func:`crossroads.retry.retrying`); a rate limit whose
+``Retry-After`` is longer than ``max_delay`` is not retried (waiting that long inside a
+question is worse than moving on).
 A permanent error (bad key, no index) is not retried. Either way the other backends still run,
 and the failure is reported in :attr:`SearchOutcome.failures` instead of being raised, so the
 research agent can answer from what did work and say what did not.
@@ -20,12 +22,12 @@ Usage::
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from crossroads.errors import ConfigurationError, InputError
+from crossroads.retry import retrying
 from crossroads.tools.retrievers.base import (
     BackendUnavailable,
     Passage,
@@ -68,8 +70,9 @@ class MultiRetriever:
     Args:
         backends: Retrievers in order of preference.
         retries: Extra attempts per backend after a transient failure (0 to 5).
-        backoff: Base delay in seconds before the first retry; doubled for each later one and
-            jittered by ±50 % so that parallel callers do not retry in lockstep.
+        backoff: Ceiling of the first retry's wait, in seconds; doubled for each later one. The
+            wait is drawn between 0 and the ceiling ("full jitter") so that parallel callers
+            do not retry in lockstep, and is never shorter than a rate limit's ``retry_after``.
         max_delay: Longest wait before one retry, in seconds.
         stop_at_first: Stop after the first backend that returned passages (a fallback chain)
             instead of searching them all.
@@ -144,19 +147,12 @@ class MultiRetriever:
         return SearchOutcome(passages=passages, failures=failures)
 
     def _search_with_retries(self, backend: Retriever, query: str, k: int) -> list[Passage]:
-        for attempt in range(self.retries + 1):
-            try:
-                return backend.search(query, k)
-            except _TRANSIENT_ERRORS as exc:
-                delay = self._delay_before_retry(exc, attempt)
-                if attempt == self.retries or delay is None:
-                    raise
-                self._sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _delay_before_retry(self, error: RetrievalError, attempt: int) -> float | None:
-        """Seconds to wait before the next try, or ``None`` when retrying is pointless."""
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return error.retry_after if error.retry_after <= self.max_delay else None
-        jittered = self.backoff * (2**attempt) * random.uniform(0.5, 1.5)
-        return min(jittered, self.max_delay)
+        retry = retrying(
+            attempts=self.retries + 1,
+            base=min(self.backoff, self.max_delay),
+            cap=self.max_delay,
+            retry_on=lambda error: isinstance(error, _TRANSIENT_ERRORS),
+            sleep=self._sleep,
+        )
+        found: list[Passage] = retry(backend.search, query, k)
+        return found

@@ -27,13 +27,13 @@ from tavily import TavilyClient
 from tavily import errors as tavily_errors
 
 from crossroads.errors import ConfigurationError
+from crossroads.retry import parse_retry_after
 from crossroads.tools.retrievers.base import (
     BackendUnavailable,
     Passage,
     RateLimited,
     RetrievalError,
     RetrievalTimeout,
-    parse_retry_after,
     trim_to_relevant,
 )
 

@@ -47,13 +47,13 @@ import wikipedia
 import wikipedia.wikipedia as wikipedia_module
 from bs4 import BeautifulSoup
 
+from crossroads.retry import parse_retry_after
 from crossroads.tools.retrievers.base import (
     BackendUnavailable,
     Passage,
     RateLimited,
     RetrievalError,
     RetrievalTimeout,
-    parse_retry_after,
     trim_to_relevant,
 )
 

@@ -1,4 +1,4 @@
-"""Unit tests for crossroads.transient, on real exception objects from each client library."""
+"""Unit tests for crossroads.retry, on real exception objects from each client library."""
 
 from __future__ import annotations
 
@@ -28,21 +28,25 @@ from langchain_google_genai.chat_models import (
     GoogleRateLimitError,
 )
 from multidict import CIMultiDict, CIMultiDictProxy
+from tenacity import RetryCallState, Retrying
 from yarl import URL
 
 from crossroads.errors import BudgetExceeded, ModelError, RetrievalError, RetrievalTimeout
-from crossroads.transient import (
+from crossroads.retry import (
+    ERROR_BAD_ATTEMPTS,
     ERROR_BAD_BASE,
     ERROR_BAD_CAP,
-    ERROR_NEGATIVE_ATTEMPT,
     MAX_CHAIN_DEPTH,
-    backoff_delay,
+    async_retrying,
     http_status,
     is_transient,
     parse_duration,
     parse_retry_after,
     retry_after_seconds,
+    retrying,
+    wait_retry_after,
 )
+from crossroads.tools.retrievers.base import RateLimited
 
 FIXED_NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
@@ -327,11 +331,13 @@ def test_retry_after_is_none_without_a_hint() -> None:
         ("-3", None),
         ("soon", None),
         ("", None),
+        (None, None),  # no header
+        ("Wed, 21 Oct 2015", None),  # a date without its time is not an HTTP date
         (format_datetime(FIXED_NOW - timedelta(minutes=5), usegmt=True), 0.0),  # past date
         ("Sat, 01 Mar 2025 12:01:00 GMT", 60.0),
     ],
 )
-def test_parse_retry_after(value: str, expected: float | None) -> None:
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, now=FIXED_NOW) == expected
 
 
@@ -352,79 +358,180 @@ def test_parse_duration(value: Any, expected: float | None) -> None:
     assert parse_duration(value) == expected
 
 
-# --------------------------------------------------------------------------- backoff
+# --------------------------------------------------------------------------- tenacity wait
 
 
-class UpperBoundRandom(random.Random):
-    """Always draws the top of the range, to expose the ceiling of each attempt."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return b
-
-
-class LowerBoundRandom(random.Random):
-    """Always draws the bottom of the range (zero), to expose the retry_after floor."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return a
+def wait_before_retry(wait: wait_retry_after, error: BaseException, retry_number: int) -> float:
+    """The wait tenacity asks ``wait`` for after failed attempt ``retry_number`` (1 = first)."""
+    state = RetryCallState(retry_object=Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = retry_number
+    state.set_exception((type(error), error, None))
+    return wait(state)
 
 
+@pytest.fixture
+def top_of_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jitter always draws the top of its range, to expose the ceiling of each retry."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+
+
+@pytest.fixture
+def bottom_of_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jitter always draws the bottom of its range (zero), to expose the server's floor."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)
+
+
+@pytest.mark.usefixtures("top_of_range")
 @pytest.mark.parametrize(
-    ("attempt", "ceiling"), [(0, 0.5), (1, 1.0), (3, 4.0), (5, 16.0), (6, 20.0), (10_000, 20.0)]
+    ("retry_number", "ceiling"),
+    [(1, 0.5), (2, 1.0), (4, 4.0), (6, 16.0), (7, 20.0), (10_000, 20.0)],
 )
-def test_backoff_ceiling_doubles_then_caps(attempt: int, ceiling: float) -> None:
-    assert backoff_delay(attempt, rng=UpperBoundRandom()) == pytest.approx(ceiling)
+def test_wait_ceiling_doubles_then_caps(retry_number: int, ceiling: float) -> None:
+    wait = wait_retry_after(base=0.5, cap=20.0)
+    assert wait_before_retry(wait, TimeoutError(), retry_number) == pytest.approx(ceiling)
 
 
-def test_backoff_is_jittered_over_the_whole_range() -> None:
-    rng = random.Random(1234)
-    draws = [backoff_delay(4, base=1.0, cap=100.0, rng=rng) for _ in range(500)]
+def test_wait_is_jittered_over_the_whole_range() -> None:
+    random.seed(1234)
+    wait = wait_retry_after(base=1.0, cap=100.0)
+    draws = [wait_before_retry(wait, TimeoutError(), 5) for _ in range(500)]
     assert min(draws) < 2.0 and max(draws) > 14.0  # full jitter spans [0, 16]
     assert all(0.0 <= d <= 16.0 for d in draws)
 
 
-def test_backoff_never_shorter_than_retry_after() -> None:
-    assert backoff_delay(0, retry_after=7.0, rng=LowerBoundRandom()) == pytest.approx(7.0)
+@pytest.mark.usefixtures("bottom_of_range")
+@pytest.mark.parametrize(
+    ("error", "asked"),
+    [
+        pytest.param(requests_http_error(429, {"Retry-After": "7"}), 7.0, id="retry-after"),
+        pytest.param(
+            wrapped(GoogleRateLimitError("429"), genai_client_error(429, retry_delay="1.5s")),
+            1.5,
+            id="gemini-retry-info",
+        ),
+        pytest.param(RateLimited("slow down", retry_after=3.0), 3.0, id="backend-rate-limited"),
+    ],
+)
+def test_wait_is_never_shorter_than_the_server_asked(error: BaseException, asked: float) -> None:
+    # Without the hint the draw would be 0 s: the server's delay is what makes the wait.
+    wait = wait_retry_after(base=0.5, cap=20.0)
+    assert wait_before_retry(wait, error, 1) == pytest.approx(asked)
 
 
-def test_backoff_is_capped_even_when_the_server_asks_for_more() -> None:
-    assert backoff_delay(0, cap=20.0, retry_after=60.0, rng=LowerBoundRandom()) == 20.0
-
-
-@pytest.mark.parametrize("retry_after", [-1.0, float("nan"), float("inf"), None])
-def test_backoff_ignores_unusable_retry_after(retry_after: float | None) -> None:
-    assert backoff_delay(2, retry_after=retry_after, rng=LowerBoundRandom()) == 0.0
+@pytest.mark.usefixtures("bottom_of_range")
+def test_wait_is_capped_even_when_the_server_asks_for_more() -> None:
+    wait = wait_retry_after(base=0.5, cap=20.0)
+    assert wait_before_retry(wait, requests_http_error(429, {"Retry-After": "60"}), 1) == 20.0
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"attempt": -1}, ERROR_NEGATIVE_ATTEMPT.format(attempt=-1)),
-        ({"attempt": 0, "base": 0.0}, ERROR_BAD_BASE.format(base=0.0)),
-        ({"attempt": 0, "base": float("nan")}, ERROR_BAD_BASE.format(base=float("nan"))),
-        ({"attempt": 0, "base": 2.0, "cap": 1.0}, ERROR_BAD_CAP.format(base=2.0, cap=1.0)),
+        ({"base": -1.0}, ERROR_BAD_BASE.format(base=-1.0)),
+        ({"base": float("nan")}, ERROR_BAD_BASE.format(base=float("nan"))),
+        ({"base": 2.0, "cap": 1.0}, ERROR_BAD_CAP.format(base=2.0, cap=1.0)),
     ],
 )
-def test_backoff_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+def test_wait_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as raised:
-        backoff_delay(**kwargs)
+        wait_retry_after(**kwargs)
     assert str(raised.value) == message
 
 
 @given(
-    attempt=st.integers(min_value=0, max_value=5_000),
+    retry_number=st.integers(min_value=1, max_value=5_000),
     base=st.floats(min_value=1e-3, max_value=10.0),
     extra_cap=st.floats(min_value=0.0, max_value=100.0),
-    retry_after=st.one_of(st.none(), st.floats(min_value=0.0, max_value=200.0)),
-    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    asked=st.one_of(st.none(), st.floats(min_value=0.0, max_value=200.0)),
 )
-def test_backoff_bounds_hold_for_any_input(
-    attempt: int, base: float, extra_cap: float, retry_after: float | None, seed: int
+def test_wait_bounds_hold_for_any_input(
+    retry_number: int, base: float, extra_cap: float, asked: float | None
 ) -> None:
     cap = base + extra_cap
-    delay = backoff_delay(
-        attempt, base=base, cap=cap, retry_after=retry_after, rng=random.Random(seed)
-    )
+    error = RateLimited("slow down", retry_after=asked)
+    delay = wait_before_retry(wait_retry_after(base=base, cap=cap), error, retry_number)
     assert 0.0 <= delay <= cap
-    if retry_after is not None:
-        assert delay >= min(retry_after, cap)
+    if asked is not None:
+        assert delay >= min(asked, cap)
+
+
+# --------------------------------------------------------------------------- the loops
+
+
+class Flaky:
+    """Fails with each of ``errors`` in turn, then answers ``"ok"``."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def test_retrying_retries_transient_failures_and_waits_what_the_server_asked() -> None:
+    sleeps: list[float] = []
+    flaky = Flaky(genai_client_error(429, retry_delay="3s"), httpx.ReadTimeout("slow"))
+
+    assert retrying(attempts=3, sleep=sleeps.append)(flaky) == "ok"
+
+    assert flaky.calls == 3
+    assert sleeps[0] == pytest.approx(3.0)  # the RetryInfo delay, not the <= 0.5 s draw
+    assert 0.0 <= sleeps[1] <= 1.0
+
+
+def test_retrying_is_bounded_and_reraises_the_last_failure_unchanged() -> None:
+    sleeps: list[float] = []
+    last = ConnectionResetError("third")
+    flaky = Flaky(ConnectionResetError("first"), ConnectionResetError("second"), last)
+
+    with pytest.raises(ConnectionResetError) as raised:
+        retrying(attempts=3, sleep=sleeps.append)(flaky)
+
+    assert raised.value is last
+    assert flaky.calls == 3 and len(sleeps) == 2
+
+
+def test_retrying_does_not_retry_lasting_failures_or_waits_longer_than_the_cap() -> None:
+    sleeps: list[float] = []
+    bad_request = Flaky(genai_errors.ClientError(400, {}, None))
+    with pytest.raises(genai_errors.ClientError):
+        retrying(attempts=3, sleep=sleeps.append)(bad_request)
+    long_wait = Flaky(requests_http_error(429, {"Retry-After": "60"}))
+    with pytest.raises(requests.HTTPError):
+        retrying(attempts=3, cap=20.0, sleep=sleeps.append)(long_wait)
+
+    assert bad_request.calls == 1 and long_wait.calls == 1 and sleeps == []
+
+
+def test_retrying_never_waits_past_the_time_left() -> None:
+    sleeps: list[float] = []
+    flaky = Flaky(genai_client_error(429, retry_delay="5s"))
+    with pytest.raises(genai_errors.ClientError):
+        retrying(attempts=3, seconds_left=lambda: 4.0, sleep=sleeps.append)(flaky)
+    assert flaky.calls == 1 and sleeps == []
+
+
+def test_retrying_rejects_a_bad_number_of_attempts() -> None:
+    with pytest.raises(ValueError) as raised:
+        retrying(attempts=0)
+    assert str(raised.value) == ERROR_BAD_ATTEMPTS.format(attempts=0)
+
+
+async def test_async_retrying_honours_the_servers_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+
+    async def record(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
+    flaky = Flaky(requests_http_error(503, {"Retry-After": "2"}))
+
+    async def call() -> str:
+        return flaky()
+
+    assert await async_retrying(attempts=2)(call) == "ok"
+    assert sleeps == [pytest.approx(2.0)]
