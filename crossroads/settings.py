@@ -10,7 +10,8 @@ beat the defaults. ``Settings(...)`` itself never reads the environment; use
 :meth:`Settings.from_env` (which is what :class:`crossroads.Crossroads` does) to fill the
 fields you did not pass from the environment.
 
-Environment variables (read only here, nowhere else in the project):
+Environment variables (read only here, nowhere else in the project; :data:`ENVIRONMENT`
+maps each to the field it fills and its parser):
 
 =============================  ==========================================================
 ``CROSSROADS_MODEL``           default ``provider:model`` for every role
@@ -41,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -96,6 +97,95 @@ BAD_LIMIT = "{name} must be at least {minimum}; got {value!r}"
 BAD_DURABILITY = "durability must be one of {choices}; got {value!r}"
 DURABILITY_MODES = ("sync", "async", "exit")
 BAD_STRUCTURED = "structured_output must be one of {choices}; got {value!r}"
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(BAD_BOOL.format(name=name, value=value))
+
+
+def _text(name: str, value: str) -> str:
+    return value
+
+
+def _stripped(name: str, value: str) -> str:
+    return value.strip()
+
+
+def _path(name: str, value: str) -> Path:
+    return Path(value).expanduser()
+
+
+def _names(name: str, value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(
+            BAD_LIMIT.format(name="thread_lock_timeout", minimum=">0", value=value)
+        ) from None
+
+
+def _json_object(name: str, value: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(BAD_KWARGS_JSON.format(value=value, error=error)) from None
+    if not isinstance(parsed, dict):
+        raise ConfigurationError(BAD_KWARGS_JSON.format(value=value, error="not an object"))
+    return parsed
+
+
+def _base_url(name: str, value: str) -> dict[str, Any]:
+    return {"base_url": value}
+
+
+@dataclass(frozen=True)
+class EnvironmentVariable:
+    """One environment variable and the :class:`Settings` field it fills.
+
+    Attributes:
+        name: The variable, e.g. ``CROSSROADS_HOME``.
+        setting: The field it fills.
+        parse: ``parse(name, raw)`` turns the raw text into the field's value; it raises
+            :class:`~crossroads.errors.ConfigurationError` with one clear line when it cannot.
+        read_empty: Whether a variable set to ``""`` counts (otherwise it is "not set").
+    """
+
+    name: str
+    setting: str
+    parse: Callable[[str, str], Any]
+    read_empty: bool = False
+
+
+ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
+    EnvironmentVariable("GOOGLE_API_KEY", "google_api_key", _text),
+    EnvironmentVariable("TAVILY_API_KEY", "tavily_api_key", _text),
+    EnvironmentVariable("CROSSROADS_MODEL", "model", _stripped),
+    EnvironmentVariable("CROSSROADS_HOME", "home", _path),
+    EnvironmentVariable("CROSSROADS_OFFLINE", "offline", _parse_bool, read_empty=True),
+    EnvironmentVariable("CROSSROADS_THREAD_LOCK_TIMEOUT", "thread_lock_timeout", _seconds),
+    EnvironmentVariable("CROSSROADS_MODEL_KWARGS", "model_kwargs", _json_object),
+    EnvironmentVariable("CROSSROADS_BASE_URL", "model_kwargs", _base_url),
+    EnvironmentVariable("CROSSROADS_SEARCH", "search_backends", _names),
+    EnvironmentVariable("CROSSROADS_ZIM", "zim_path", _path),
+    EnvironmentVariable("CROSSROADS_CHECKPOINT_URL", "checkpoint_url", _text),
+    EnvironmentVariable("CROSSROADS_AGENTS", "agent_modules", _names),
+)
+"""The variables :meth:`Settings.from_env` reads, in order (the module docstring says what
+each means); the few rules that tie one setting to another follow the table there."""
+
+
+def variables_for(setting: str) -> tuple[str, ...]:
+    """The environment variables that fill ``setting`` (empty when none does)."""
+    return tuple(variable.name for variable in ENVIRONMENT if variable.setting == setting)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -348,60 +438,26 @@ class Settings:
                 f"unknown setting(s): {', '.join(sorted(unknown))}; see crossroads.Settings"
             )
         from_env: dict[str, Any] = {}
-
-        google_key = env.get("GOOGLE_API_KEY") or None
-        if google_key:
-            from_env["google_api_key"] = google_key
-        tavily_key = env.get("TAVILY_API_KEY") or None
-        if tavily_key:
-            from_env["tavily_api_key"] = tavily_key
-        if env.get("CROSSROADS_MODEL"):
-            from_env["model"] = env["CROSSROADS_MODEL"].strip()
-        elif google_key or given.get("google_api_key"):
+        for variable in ENVIRONMENT:
+            raw = env.get(variable.name)
+            if raw is None or (raw == "" and not variable.read_empty):
+                continue
+            value = variable.parse(variable.name, raw)
+            if isinstance(value, dict):  # several variables fill one mapping, in table order
+                value = {**from_env.get(variable.setting, {}), **value}
+            from_env[variable.setting] = value
+        # The rules that tie one setting to another.
+        if "model" not in from_env and (
+            from_env.get("google_api_key") or given.get("google_api_key")
+        ):
             from_env["model"] = DEFAULT_GEMINI_MODEL
-        if env.get("CROSSROADS_HOME"):
-            from_env["home"] = Path(env["CROSSROADS_HOME"]).expanduser()
-        if "CROSSROADS_OFFLINE" in env:
-            from_env["offline"] = _parse_bool("CROSSROADS_OFFLINE", env["CROSSROADS_OFFLINE"])
-        if env.get("CROSSROADS_THREAD_LOCK_TIMEOUT"):
-            raw_wait = env["CROSSROADS_THREAD_LOCK_TIMEOUT"]
-            try:
-                from_env["thread_lock_timeout"] = float(raw_wait)
-            except ValueError:
-                raise ConfigurationError(
-                    BAD_LIMIT.format(name="thread_lock_timeout", minimum=">0", value=raw_wait)
-                ) from None
-        kwargs: dict[str, Any] = {}
-        if env.get("CROSSROADS_MODEL_KWARGS"):
-            raw = env["CROSSROADS_MODEL_KWARGS"]
-            try:
-                parsed = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise ConfigurationError(BAD_KWARGS_JSON.format(value=raw, error=error)) from None
-            if not isinstance(parsed, dict):
-                raise ConfigurationError(BAD_KWARGS_JSON.format(value=raw, error="not an object"))
-            kwargs.update(parsed)
-        if env.get("CROSSROADS_BASE_URL"):
-            kwargs["base_url"] = env["CROSSROADS_BASE_URL"]
-        if kwargs:
+        if "model_kwargs" in from_env:
             # Code-level kwargs are merged on top of the environment's, key by key.
-            kwargs.update(given.pop("model_kwargs", {}) or {})
-            from_env["model_kwargs"] = kwargs
-        if env.get("CROSSROADS_SEARCH"):
-            from_env["search_backends"] = tuple(
-                part.strip() for part in env["CROSSROADS_SEARCH"].split(",") if part.strip()
-            )
-        if env.get("CROSSROADS_ZIM"):
-            from_env["zim_path"] = Path(env["CROSSROADS_ZIM"]).expanduser()
-            if "search_backends" not in from_env:
-                from_env["search_backends"] = ("local", "zim", "wikipedia")
-        if env.get("CROSSROADS_CHECKPOINT_URL"):
-            from_env["checkpoint_url"] = env["CROSSROADS_CHECKPOINT_URL"]
-        if env.get("CROSSROADS_AGENTS"):
-            from_env["agent_modules"] = tuple(
-                part.strip() for part in env["CROSSROADS_AGENTS"].split(",") if part.strip()
-            )
-        if (tavily_key or given.get("tavily_api_key")) and "search_backends" not in from_env:
+            from_env["model_kwargs"].update(given.pop("model_kwargs", {}) or {})
+        if "zim_path" in from_env and "search_backends" not in from_env:
+            from_env["search_backends"] = ("local", "zim", "wikipedia")
+        tavily = from_env.get("tavily_api_key") or given.get("tavily_api_key")
+        if tavily and "search_backends" not in from_env:
             from_env["search_backends"] = ("local", "wikipedia", "tavily")
         # An explicit model in code means "not offline" unless offline is passed too.
         if "model" in given and "offline" not in given:
@@ -440,12 +496,3 @@ def server_tokens_from_env(environ: Mapping[str, str] | None = None) -> dict[str
             )
         tokens[token.strip()] = user.strip()
     return tokens
-
-
-def _parse_bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ConfigurationError(BAD_BOOL.format(name=name, value=value))

@@ -14,8 +14,8 @@ Why a schema of its own: LangGraph builds the graph's context with
 ``context_schema(**context)``, so with :class:`Settings` as the schema a run without context
 would get a default-constructed ``Settings()`` and ignore ``CROSSROADS_OFFLINE``,
 ``GOOGLE_API_KEY`` and the rest of the environment. :class:`ServerContext` lists the
-settings an assistant may carry, in JSON types (so Studio can show a form and the server
-drops unknown keys), and constructing it returns ``Settings.from_env(**context)`` — the nodes
+settings an assistant may carry, derived from :class:`Settings` in JSON types (so Studio can
+show a form and the server drops unknown keys), and constructing it returns ``Settings.from_env(**context)`` — the nodes
 see a complete :class:`Settings`, exactly as they do under :class:`crossroads.Crossroads`.
 
 Left out of the context on purpose: API keys (secrets belong in the server's environment,
@@ -37,10 +37,14 @@ compiled without a checkpointer. ``docs/server.md`` explains how it scales out.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
+import types
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
@@ -50,7 +54,7 @@ from crossroads.graphs.calculator import build_calculator_graph
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.graphs.writers import build_writers_graph
 from crossroads.registry import load_agent_modules
-from crossroads.settings import ROLES, Settings, server_models_from_env
+from crossroads.settings import ROLES, Settings, server_models_from_env, variables_for
 
 NOT_PER_RUN = (
     "setting(s) {names} cannot come from an assistant or a run; set them in the server's "
@@ -72,23 +76,26 @@ BAD_TEMPERATURE = "temperature for {role!r} in the run context must be a number 
 BAD_ROLE = "unknown role {role!r} in the run context; roles: {roles}"
 
 SERVER_ONLY: Mapping[str, str] = {
-    "google_api_key": "GOOGLE_API_KEY",
-    "tavily_api_key": "TAVILY_API_KEY",
-    "home": "CROSSROADS_HOME",
-    "zim_path": "CROSSROADS_ZIM",
-    "checkpoint_url": "CROSSROADS_CHECKPOINT_URL",
-    "agent_modules": "CROSSROADS_AGENTS",
-    "model_kwargs": "CROSSROADS_MODEL_KWARGS or CROSSROADS_BASE_URL",
-    # Store, protocol and output-size settings are the operator's (set in code where no
-    # variable exists): a client must not turn off a lock, a cap or checkpoint pruning.
-    "thread_lock_timeout": "CROSSROADS_THREAD_LOCK_TIMEOUT",
-    "max_reply_chars": "the server's Settings",
-    "output_caps": "the server's Settings",
-    "structured_output": "the server's Settings",
-    "first_byte_timeout": "the server's Settings",
-    "durability": "the server's Settings",
-    "keep_checkpoints": "the server's Settings",
-    "history_messages": "the server's Settings",
+    name: " or ".join(variables_for(name)) or "the server's Settings"
+    for name in (
+        "google_api_key",
+        "tavily_api_key",
+        "home",
+        "zim_path",
+        "checkpoint_url",
+        "agent_modules",
+        "model_kwargs",
+        # Store, protocol and output-size settings are the operator's (set in code where no
+        # variable exists): a client must not turn off a lock, a cap or checkpoint pruning.
+        "thread_lock_timeout",
+        "max_reply_chars",
+        "output_caps",
+        "structured_output",
+        "first_byte_timeout",
+        "durability",
+        "keep_checkpoints",
+        "history_messages",
+    )
 }
 """Settings a run context may not carry, with the environment variable that sets each."""
 
@@ -114,42 +121,55 @@ CEILINGS = (
 _TUPLE_FIELDS = ("fallback_models", "search_backends")
 
 
-@dataclass(frozen=True, kw_only=True)
-class ServerContext:
-    """The settings an assistant or a run may set; ``None`` means "server env or default".
+def _json_type(annotation: Any) -> Any:
+    """The JSON type a run context carries for a :class:`Settings` type: chat-model objects
+    dropped (a context holds names), tuples as lists, mappings as dicts, paths as strings."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, types.UnionType):
+        kept = [_json_type(arg) for arg in args if arg not in (BaseChatModel, type(None))]
+        return functools.reduce(operator.or_, kept)
+    if origin is tuple:
+        return list[_json_type(args[0])]  # type: ignore[misc]
+    if origin in (Mapping, dict):
+        return dict[_json_type(args[0]), _json_type(args[1])]  # type: ignore[misc]
+    return str if annotation is Path else annotation
 
-    Constructing it returns a :class:`Settings` (see :func:`settings_for_run`), which is
-    what LangGraph hands the nodes as ``runtime.context``. Each field means what the
-    :class:`Settings` field of the same name means.
-    """
 
-    model: str | None = None
-    role_models: dict[str, str | list[str]] | None = None
-    fallback_models: list[str] | None = None
-    temperatures: dict[str, float] | None = None
-    offline: bool | None = None
-    request_timeout: float | None = None
-    model_retries: int | None = None
-    max_tries: int | None = None
-    votes: int | None = None
-    max_llm_calls: int | None = None
-    max_tokens: int | None = None
-    max_seconds: float | None = None
-    recursion_limit: int | None = None
-    search_backends: list[str] | None = None
-    search_timeout: float | None = None
-    max_passages: int | None = None
-    router_threshold: float | None = None
-    max_plan_revisions: int | None = None
-    max_part_revisions: int | None = None
-    max_parts: int | None = None
-    review: bool | None = None
-    max_plan_steps: int | None = None
+def _per_run_fields() -> list[tuple[str, Any, Any]]:
+    hints = get_type_hints(Settings)
+    return [
+        (item.name, _json_type(hints[item.name]) | None, dataclasses.field(default=None))
+        for item in dataclasses.fields(Settings)
+        if item.name not in SERVER_ONLY
+    ]
 
+
+def _settings_for_context(cls: type, **context: Any) -> Settings:
     # LangGraph calls ``context_schema(**context)``; returning the finished Settings here is
     # the one place the server's context meets the environment (see the module docstring).
-    def __new__(cls, **context: Any) -> Settings:  # type: ignore[misc]
-        return settings_for_run(context)
+    return settings_for_run(context)
+
+
+ServerContext = dataclasses.make_dataclass(
+    "ServerContext",
+    _per_run_fields(),
+    frozen=True,
+    kw_only=True,
+    namespace={
+        "__new__": _settings_for_context,
+        "__module__": __name__,
+        "__doc__": """The settings an assistant or a run may set; ``None`` means "server env
+    or default".
+
+    Derived from :class:`Settings`: every field not in :data:`SERVER_ONLY`, in its JSON
+    type (names instead of chat-model objects, lists instead of tuples), so Studio can show
+    a form and the server drops unknown keys. Constructing it returns a :class:`Settings`
+    (see :func:`settings_for_run`), which is what LangGraph hands the nodes as
+    ``runtime.context``. Each field means what the :class:`Settings` field of the same
+    name means.
+    """,
+    },
+)
 
 
 def settings_for_run(context: Mapping[str, Any] | None) -> Settings:

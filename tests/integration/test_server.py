@@ -114,6 +114,17 @@ def test_every_setting_is_either_per_run_or_server_only() -> None:
     assert per_run | set(SERVER_ONLY) == every
 
 
+def test_the_run_context_is_derived_from_settings_in_json_types() -> None:
+    # Settings takes chat-model objects and tuples; a run context carries names and lists.
+    types = {field.name: field.type for field in dataclasses.fields(ServerContext)}
+    assert types["model"] == str | None
+    assert types["role_models"] == dict[str, str | list[str]] | None
+    assert types["fallback_models"] == list[str] | None
+    assert types["search_backends"] == list[str] | None
+    assert types["max_tries"] == int | None
+    assert all(field.default is None for field in dataclasses.fields(ServerContext))
+
+
 def test_served_graphs_bound_their_runs() -> None:
     from crossroads.graphs import server
 

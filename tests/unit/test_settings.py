@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from crossroads import settings as settings_module
 from crossroads.errors import ConfigurationError
-from crossroads.settings import DEFAULT_GEMINI_MODEL, Settings
+from crossroads.settings import DEFAULT_GEMINI_MODEL, ENVIRONMENT, Settings, variables_for
 
 
 def test_defaults_apply_without_env() -> None:
@@ -101,3 +103,38 @@ def test_models_for_role_with_fallbacks() -> None:
     assert settings.models_for("router") == ("a:one", "d:four")
     assert settings.models_for("writer") == ("b:two", "c:three", "d:four", "a:one")
     assert settings.temperature_for("creative") > settings.temperature_for("router")
+
+
+def test_every_environment_variable_fills_a_setting_and_is_documented() -> None:
+    fields = {field.name for field in dataclasses.fields(Settings)}
+    for variable in ENVIRONMENT:
+        assert variable.setting in fields, variable.name
+        assert f"``{variable.name}``" in (settings_module.__doc__ or ""), variable.name
+    assert variables_for("model_kwargs") == ("CROSSROADS_MODEL_KWARGS", "CROSSROADS_BASE_URL")
+    assert variables_for("max_tries") == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "setting", "expected"),
+    [
+        ({"CROSSROADS_ZIM": "/w.zim"}, "search_backends", ("local", "zim", "wikipedia")),
+        ({"TAVILY_API_KEY": "t"}, "search_backends", ("local", "wikipedia", "tavily")),
+        ({"TAVILY_API_KEY": "t", "CROSSROADS_SEARCH": "local"}, "search_backends", ("local",)),
+        ({"CROSSROADS_AGENTS": " a.b , ,c "}, "agent_modules", ("a.b", "c")),
+        ({"CROSSROADS_OFFLINE": ""}, "offline", False),  # set but empty still counts
+        ({"GOOGLE_API_KEY": ""}, "google_api_key", None),  # an empty key is no key
+        ({"CROSSROADS_MODEL": " ollama:x "}, "model", "ollama:x"),
+        ({"CROSSROADS_THREAD_LOCK_TIMEOUT": "2.5"}, "thread_lock_timeout", 2.5),
+        ({"CROSSROADS_HOME": "~/cr"}, "home", Path("~/cr").expanduser()),
+    ],
+)
+def test_each_environment_variable_is_read_by_its_rule(
+    env: dict[str, str], setting: str, expected: object
+) -> None:
+    assert getattr(Settings.from_env(env), setting) == expected
+
+
+def test_a_bad_number_in_the_environment_is_one_clear_line() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_env({"CROSSROADS_THREAD_LOCK_TIMEOUT": "soon"})
+    assert str(raised.value) == "thread_lock_timeout must be at least >0; got 'soon'"
