@@ -6,9 +6,10 @@ each reply's ``usage_metadata``.
 
 Why retries live here rather than only in a node ``RetryPolicy``: a policy re-runs the whole
 node (repeating, and paying for, the calls that already succeeded in it) and cannot honour a
-provider's ``Retry-After``. Here a single call is retried, with jittered exponential backoff
-that never undercuts ``Retry-After``, and the provider clients' own retries are switched off
-(:mod:`crossroads.models`), so the two never stack. When a role's model fails for good, its
+provider's ``Retry-After``. Here a single call is retried (a tenacity loop from
+:mod:`crossroads.retry`, which also keeps the table of which layer retries what), with
+jittered exponential backoff that never undercuts ``Retry-After``, and the provider clients'
+own retries are switched off (:mod:`crossroads.models`), so the two never stack. When a role's model fails for good, its
 fallback models are tried in order.
 
 Budgets are checked before every attempt: model calls, tokens and wall time per request. The
