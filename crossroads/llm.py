@@ -495,6 +495,13 @@ class ModelCaller:
                     break  # the server may still be generating: do not queue a second call
                 except Exception as error:
                     tokens = error_usage(error)
+                    if tokens is None and is_unusable_reply(error):
+                        # A reply came back but its usage went down with it: the prompt was
+                        # still read by the server, so estimate it rather than count 0.
+                        tokens = {
+                            **estimated_usage(messages, AIMessage(content="")),
+                            "output_tokens": 0,
+                        }
                     if tokens:
                         self._delta = add_call(self._delta, self.node, tokens, count_call=False)
                     if is_unusable_reply(error):
@@ -672,7 +679,7 @@ class ModelCaller:
             )
         else:
             build = lambda model: model.with_structured_output(  # noqa: E731
-                schema, include_raw=True
+                _native_schema(model, schema), include_raw=True
             )
         try:
             result = await self._call(role, build, prompt, tags=[], refusals_end=refusals_end)
@@ -714,6 +721,14 @@ def _strategy_key(chain: Sequence[str | BaseChatModel]) -> str:
 
 def _is_openai_compatible(model: BaseChatModel) -> bool:
     return type(model).__name__ in {"ChatOpenAI", "AzureChatOpenAI"}
+
+
+def _native_schema(model: BaseChatModel, schema: type[BaseModel]) -> Any:
+    """The schema for the native strategy. OpenAI-compatible models get it as a dict (the
+    reply is validated by :meth:`ModelCaller._structured_once`): given the Pydantic class,
+    langchain-openai puts the parsed object into the streamed message, and each later dump of
+    that message printed "Pydantic serializer warnings" into the chat screen (issue 22)."""
+    return schema_json(schema) if _is_openai_compatible(model) else schema
 
 
 def _json_mode(model: BaseChatModel, schema: type[BaseModel]) -> Any:
