@@ -448,9 +448,10 @@ class ModelCaller:
         stalled = _stalled_models(self._started)
         for spec in chain:
             name = spec if isinstance(spec, str) else type(spec).__name__
+            stall_key = spec if isinstance(spec, str) else f"{name}@{id(spec)}"
             tried.append(name)
-            if name in stalled:
-                last_error = stalled[name]
+            if stall_key in stalled:
+                last_error = stalled[stall_key]
                 continue  # it sent nothing earlier in this request: do not wait for it again
             try:
                 model = resolve_model(
@@ -478,13 +479,16 @@ class ModelCaller:
                 except (CrossroadsError, asyncio.CancelledError):
                     raise
                 except TimeoutError as error:
+                    # The server read the prompt (or queued it): count it, as an estimate.
+                    prompt_only = estimated_usage(messages, AIMessage(content=""))
+                    self._delta = add_call(self._delta, self.node, prompt_only, count_call=False)
                     last_error = (
                         error
                         if isinstance(error, FirstByteTimeout)
                         else TimeoutError(CALL_TIMED_OUT.format(seconds=timeout))
                     )
                     if isinstance(error, FirstByteTimeout):
-                        stalled[name] = error
+                        stalled[stall_key] = error
                     if self.remaining_seconds() <= 0:
                         raise BudgetExceeded(
                             TIME_EXHAUSTED.format(
@@ -498,10 +502,7 @@ class ModelCaller:
                     if tokens is None and is_unusable_reply(error):
                         # A reply came back but its usage went down with it: the prompt was
                         # still read by the server, so estimate it rather than count 0.
-                        tokens = {
-                            **estimated_usage(messages, AIMessage(content="")),
-                            "output_tokens": 0,
-                        }
+                        tokens = estimated_usage(messages, AIMessage(content=""))
                     if tokens:
                         self._delta = add_call(self._delta, self.node, tokens, count_call=False)
                     if is_unusable_reply(error):
