@@ -42,6 +42,7 @@ from langgraph.types import Command
 from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_thread
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
+from crossroads.models import release_models
 from crossroads.registry import AgentSpec
 from crossroads.retry import is_transient
 from crossroads.settings import Settings
@@ -245,6 +246,8 @@ class Crossroads:
     async def _open(self) -> CompiledStateGraph[Any, Any, Any, Any]:
         self._loop_thread = threading.current_thread()
         self._stack = AsyncExitStack()
+        # Models' HTTP clients belong to this loop: closed with it (crossroads.models).
+        self._stack.push_async_callback(release_models)
         saver = await open_checkpointer(self._checkpointer_spec, self.settings, self._stack)
         self._thread_locks = await ThreadLocks.for_saver(saver)
         return self._builder.compile(checkpointer=saver)

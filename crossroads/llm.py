@@ -458,9 +458,10 @@ class ModelCaller:
         stalled = _stalled_models(self._started)
         for spec in chain:
             name = spec if isinstance(spec, str) else type(spec).__name__
+            stall_key = spec if isinstance(spec, str) else f"{name}@{id(spec)}"
             tried.append(name)
-            if name in stalled:
-                last_error = stalled[name]
+            if stall_key in stalled:
+                last_error = stalled[stall_key]
                 continue  # it sent nothing earlier in this request: do not wait for it again
             try:
                 model = resolve_model(
@@ -490,7 +491,7 @@ class ModelCaller:
             except Exception as error:  # this model failed for good: try the next one
                 last_error = error
                 if isinstance(error, FirstByteTimeout):
-                    stalled[name] = error
+                    stalled[stall_key] = error
         assert last_error is not None
         failure = describe_provider_error(last_error)
         logger.info(
@@ -540,8 +541,15 @@ class ModelCaller:
             raise
         except TimeoutError as error:
             timed_out = error
+            # The server read the prompt (or queued it): count it, as an estimate.
+            prompt_only = estimated_usage(messages, AIMessage(content=""))
+            self._delta = add_call(self._delta, self.node, prompt_only, count_call=False)
         except Exception as error:
             tokens = error_usage(error)
+            if tokens is None and is_unusable_reply(error):
+                # A reply came back but its usage went down with it: the prompt was still
+                # read by the server, so estimate it rather than count 0.
+                tokens = estimated_usage(messages, AIMessage(content=""))
             if tokens:
                 self._delta = add_call(self._delta, self.node, tokens, count_call=False)
             if is_unusable_reply(error):
@@ -696,7 +704,7 @@ class ModelCaller:
             )
         else:
             build = lambda model: model.with_structured_output(  # noqa: E731
-                schema, include_raw=True
+                _native_schema(model, schema), include_raw=True
             )
         try:
             result = await self._call(role, build, prompt, tags=[], refusals_end=refusals_end)
@@ -738,6 +746,14 @@ def _strategy_key(chain: Sequence[str | BaseChatModel]) -> str:
 
 def _is_openai_compatible(model: BaseChatModel) -> bool:
     return type(model).__name__ in {"ChatOpenAI", "AzureChatOpenAI"}
+
+
+def _native_schema(model: BaseChatModel, schema: type[BaseModel]) -> Any:
+    """The schema for the native strategy. OpenAI-compatible models get it as a dict (the
+    reply is validated by :meth:`ModelCaller._structured_once`): given the Pydantic class,
+    langchain-openai puts the parsed object into the streamed message, and each later dump of
+    that message printed "Pydantic serializer warnings" into the chat screen (issue 22)."""
+    return schema_json(schema) if _is_openai_compatible(model) else schema
 
 
 def _json_mode(model: BaseChatModel, schema: type[BaseModel]) -> Any:

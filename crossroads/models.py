@@ -14,15 +14,22 @@ Two choices are made on purpose here:
   :class:`~crossroads.errors.ConfigurationError` naming what to set or install.
 
 Resolved models are cached per (spec, temperature, kwargs): chat-model clients are safe to
-share between requests and building one is not free.
+share between requests and building one is not free. OpenAI-protocol models are also cached
+per event loop: langchain-openai shares one async ``httpx`` client per base URL across the
+whole process, and its connections belong to the loop that opened them, so a second
+:class:`~crossroads.Crossroads` (each runs its own loop) failed every call with "Event loop is
+closed" once the first had closed. Those models get an ``httpx`` client of their own per loop,
+which :func:`release_models` closes when the app closes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import importlib.util
 import json
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,8 +104,37 @@ NO_MODEL = (
     "CROSSROADS_MODEL (e.g. 'ollama:llama3.2'), or pass model=... in code"
 )
 
+# Providers whose LangChain class takes ``http_async_client`` and otherwise shares one
+# process-wide client across event loops.
+_OWN_ASYNC_CLIENT = {"openai", "azure_openai"}
+
 _cache: dict[str, BaseChatModel] = {}
+"""Models resolved outside any event loop (``check_models`` at start-up, sync callers)."""
+_loop_cache: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, BaseChatModel]] = (
+    weakref.WeakKeyDictionary()
+)
+_loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = (
+    weakref.WeakKeyDictionary()
+)
 _cache_lock = threading.Lock()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def release_models() -> None:
+    """Forget the models resolved on the running event loop and close the HTTP clients made
+    for them. :class:`~crossroads.Crossroads` calls it when it closes, on its own loop."""
+    loop = asyncio.get_running_loop()
+    with _cache_lock:
+        _loop_cache.pop(loop, None)
+        clients = _loop_clients.pop(loop, [])
+    for client in clients:
+        await client.aclose()
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -217,11 +253,23 @@ def resolve_model(
     kwargs.update(settings.model_kwargs)
 
     key = json.dumps([provider, name, kwargs], sort_keys=True, default=repr)
+    # Only the OpenAI-protocol clients are tied to a loop: others keep one model per process.
+    loop = _running_loop() if provider in _OWN_ASYNC_CLIENT else None
     with _cache_lock:
-        cached = _cache.get(key)
+        cache = _cache if loop is None else _loop_cache.setdefault(loop, {})
+        cached = cache.get(key)
     if cached is not None:
         return cached
     from langchain.chat_models import init_chat_model
+
+    client = None
+    if loop is not None and "http_async_client" not in kwargs:
+        import httpx
+
+        client = httpx.AsyncClient(timeout=settings.request_timeout)
+        kwargs["http_async_client"] = client
+        with _cache_lock:  # closed by release_models, whether or not the model is made
+            _loop_clients.setdefault(loop, []).append(client)
 
     try:
         model = init_chat_model(name, model_provider=provider, **kwargs)
@@ -234,7 +282,7 @@ def resolve_model(
             raise ConfigurationError(MISSING_KEY.format(spec=spec, var=var)) from None
         raise ConfigurationError(INIT_FAILED.format(spec=spec, error=text)) from None
     with _cache_lock:
-        _cache[key] = model
+        cache[key] = model
     return model
 
 

@@ -50,10 +50,16 @@ UNUSABLE_REPLY_ERRORS = frozenset(
         "ContentFilterFinishReasonError",
         "ValidationError",
         "OutputParserException",
+        "JSONDecodeError",
     }
 )
 """Exception class names that mean "a reply came back but could not be read" (raised by some
 clients inside the call, e.g. langchain-openai's JSON-schema parse at the length limit)."""
+
+_JSON_PARSE_ERROR = re.compile(r"\bat line \d+ column \d+")
+"""A bare ``ValueError`` from a JSON reader names the place it stopped: the openai SDK reads
+a streamed JSON-schema reply incrementally and raises "expected ident at line 1 column 2"
+when the model answered in plain text. Other ``ValueError``s stay errors of the call."""
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
@@ -65,6 +71,8 @@ def is_unusable_reply(error: BaseException) -> bool:
     while link is not None and id(link) not in seen:
         seen.add(id(link))
         if type(link).__name__ in UNUSABLE_REPLY_ERRORS:
+            return True
+        if type(link) is ValueError and _JSON_PARSE_ERROR.search(str(link)):
             return True
         link = link.__cause__ or link.__context__
     return False

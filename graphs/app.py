@@ -42,6 +42,7 @@ from langgraph.types import Overwrite
 
 from crossroads.agents.router import make_router_node
 from crossroads.errors import InputError
+from crossroads.graphs.guard import guarded
 from crossroads.graphs.registry import default_agents
 from crossroads.graphs.state import AppState, InputState, OutputState, Source
 from crossroads.registry import AgentSpec, validate_agents
@@ -159,7 +160,10 @@ async def after_intake(state: AppState) -> str:
 
 
 async def after_router(state: AppState) -> str:
-    """A plan starts with ``plan_step``; a single route goes straight to its agent."""
+    """A plan starts with ``plan_step``; a single route goes straight to its agent; a router
+    whose model failed for good ends the request (its calls are counted, see ``guarded``)."""
+    if state.get("error"):
+        return "respond"
     return "plan_step" if state.get("plan") else state["route"]
 
 
@@ -244,7 +248,9 @@ async def respond(state: AppState) -> dict[str, Any]:
     update: dict[str, Any] = {"answer": answer, "error": error, "question": ""}
     route = state.get("route") or None
     chat = bool(state.get("chat_input"))
-    if chat or (state.get("messages") and not (error and not route)):
+    messages = state.get("messages") or []
+    # Answer the turn's question if intake added one (a rejected input never reached it).
+    if chat or (messages and isinstance(messages[-1], HumanMessage)):
         sources = list(state.get("sources") or [])
         update["messages"] = [
             AIMessage(
@@ -298,7 +304,7 @@ def build_app_graph(
         AppState, context_schema=Settings, input_schema=InputState, output_schema=OutputState
     )
     graph.add_node("intake", intake)
-    graph.add_node("router", make_router_node(specs))
+    graph.add_node("router", guarded("router", "route", make_router_node(specs)))
     graph.add_node("respond", respond)
     graph.add_node("plan_step", plan_step)
     routes: dict[Hashable, str] = {spec.name: spec.node for spec in specs}
@@ -311,7 +317,9 @@ def build_app_graph(
         )
     graph.add_edge(START, "intake")
     graph.add_conditional_edges("intake", after_intake, {"router": "router", "respond": "respond"})
-    graph.add_conditional_edges("router", after_router, {**routes, "plan_step": "plan_step"})
+    graph.add_conditional_edges(
+        "router", after_router, {**routes, "plan_step": "plan_step", "respond": "respond"}
+    )
     graph.add_conditional_edges("plan_step", _step_agent, routes)
     graph.add_edge("respond", END)
     return graph

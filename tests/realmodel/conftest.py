@@ -14,9 +14,13 @@ where a 135M model is capable. Temperature 0 and a fixed seed keep the replies r
 
 from __future__ import annotations
 
+import http.client
 import os
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -60,6 +64,9 @@ def real_app(llm_url: str) -> Iterator[Callable[..., Crossroads]]:
             "temperatures": dict.fromkeys(ROLES, 0.0),
             "model_kwargs": {"base_url": llm_url, "api_key": "not-needed", "seed": 7},
             "request_timeout": 60.0,
+            # A 135M model on one CPU thread of a busy machine can take longer than the
+            # default 15 s (meant for a person at a terminal) to read a long prompt.
+            "first_byte_timeout": 60.0,
             "max_seconds": 180.0,
             "search_backends": ("local",),
         }
@@ -71,3 +78,77 @@ def real_app(llm_url: str) -> Iterator[Callable[..., Crossroads]]:
     yield make
     for app in apps:
         app.close()
+
+
+class CountingProxy:
+    """A loopback relay in front of the model server that counts the chat requests it
+    forwards: what the server saw, to compare with what Crossroads counted in ``usage``.
+
+    Replies are relayed as they arrive (chunk by chunk), so streaming and first-byte timeouts
+    behave as they do without it.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.chat_requests = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                self._relay(b"")
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.rstrip("/").endswith("/chat/completions"):
+                    proxy.chat_requests += 1
+                self._relay(body)
+
+            def _relay(self, body: bytes) -> None:
+                connection = http.client.HTTPConnection(
+                    proxy.upstream_host, proxy.upstream_port, timeout=300
+                )
+                try:
+                    headers = {"Content-Type": self.headers.get("Content-Type", "")}
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    reply = connection.getresponse()
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.getheader("Content-Type", ""))
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    while chunk := reply.read1(65536):
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:  # the client went away (a timed-out call): stop relaying
+                    self.close_connection = True
+                finally:
+                    connection.close()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def counting_proxy(llm_url: str) -> Iterator[CountingProxy]:
+    proxy = CountingProxy(llm_url)
+    yield proxy
+    proxy.close()

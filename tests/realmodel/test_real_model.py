@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.request
 from collections.abc import Callable
 from importlib import resources
 
 import pytest
 
 from crossroads import Crossroads, Result
+from tests.realmodel.conftest import CountingProxy
 
 pytestmark = pytest.mark.realmodel
 
@@ -74,7 +76,7 @@ def test_streaming_ends_with_a_result_and_counted_usage(real_app: Make) -> None:
     assert len(results) == 1 and results[0] is not None
     result = results[0]
     assert_clean(result, "What is the capital of Australia?")
-    assert result.usage["llm_calls"] >= 1
+    assert result.usage["llm_calls"] >= 1, (result.route, result.usage, result.steps, result.error)
     assert result.usage["input_tokens"] > 0  # streamed calls count their tokens too
 
 
@@ -89,10 +91,61 @@ def test_the_writer_team_ends_with_text_within_its_budget(real_app: Make) -> Non
     assert elapsed < 150.0 + 30.0
 
 
-def test_a_tight_time_budget_ends_the_request_on_time(real_app: Make) -> None:
+def test_a_tight_time_budget_ends_the_request_on_time(real_app: Make, llm_url: str) -> None:
     started = time.monotonic()
     result = real_app(max_seconds=4.0).ask("Write a long story about a lighthouse keeper.")
     elapsed = time.monotonic() - started
     assert result.answer.strip()
     # Each call's timeout is cut to what is left and capped replies stop on the server.
     assert elapsed < 4.0 + 20.0
+    # ... and the server is not left generating a reply nobody waits for: it answers a
+    # one-token request at once (it serves one request at a time).
+    started = time.monotonic()
+    request = urllib.request.Request(
+        f"{llm_url}/chat/completions",
+        data=json.dumps(
+            {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        assert reply.status == 200
+    assert time.monotonic() - started < 15.0
+
+
+def test_usage_counts_every_call_the_server_saw(
+    real_app: Make, counting_proxy: CountingProxy
+) -> None:
+    app = real_app(
+        model_kwargs={"base_url": counting_proxy.base_url, "api_key": "not-needed", "seed": 7}
+    )
+    for question in (
+        "I have 10 apples and I ate four. How many do I have left?",
+        "What is the capital of Australia?",
+        "Write a two-line poem about the sea.",
+    ):
+        before = counting_proxy.chat_requests
+        result = app.ask(question)
+        seen = counting_proxy.chat_requests - before
+        assert seen >= 1
+        assert result.usage["llm_calls"] == seen, (question, result.usage)
+        # llama.cpp's server sends no usage in a streamed reply: tokens are then estimated,
+        # never left at 0 (a token budget that counts 0 would never end a request).
+        assert result.usage["input_tokens"] >= 10 * seen, (question, result.usage, result.error)
+        assert result.usage["output_tokens"] >= 1, (question, result.usage)
+
+
+def test_plan_review_pauses_before_writing_and_resumes_to_text(real_app: Make) -> None:
+    # The offline classifier routes (the model's own routing is tested above): this test is
+    # about the pause and the resume.
+    app = real_app(review=True, router_threshold=0.0, max_llm_calls=16, max_seconds=170.0)
+    question = "Write a story in three parts about a lighthouse keeper and a storm."
+    paused = app.ask(question, thread_id="review")
+    assert paused.interrupt is not None, paused.answer
+    assert paused.interrupt["type"] == "plan_review"
+    assert paused.interrupt["outline"], "the person sees a plan to approve"
+    done = app.resume("review", True)
+    assert done.interrupt is None
+    assert_clean(done, question)
+    assert not done.answer.lstrip().startswith("Notes"), done.answer
+    assert done.usage["llm_calls"] <= 16

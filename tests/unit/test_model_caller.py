@@ -57,3 +57,16 @@ async def test_usage_is_counted_per_node_from_usage_metadata() -> None:
     assert usage["llm_calls"] == 1
     assert usage["input_tokens"] == 10
     assert usage["by_node"]["writers.write"]["output_tokens"] == usage["output_tokens"] > 0
+
+
+async def test_a_call_that_timed_out_still_counts_its_prompt() -> None:
+    # The server read the prompt (it may still be generating): a token budget that counted 0
+    # for it would let a stalling model run on (issue 22).
+    slow = ScriptedChatModel(replies=["late"], latency=5.0)
+    fallback = ScriptedChatModel(replies=["ok"])
+    settings = Settings(model=slow, fallback_models=(fallback,), request_timeout=0.2)
+    caller = ModelCaller(settings, {}, "test")
+    await caller.ainvoke("writer", [HumanMessage(content="x" * 400)])
+    usage = caller.usage_update()
+    assert usage["llm_calls"] == 2
+    assert usage["input_tokens"] >= 100 + 100  # the timed-out prompt and the fallback's

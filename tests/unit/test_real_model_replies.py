@@ -13,6 +13,7 @@ from crossroads import Crossroads, Settings
 from crossroads.agents.calculator import lenient_reading
 from crossroads.llm import ModelCaller
 from crossroads.models import output_cap_kwargs, resolve_model
+from crossroads.structured import is_unusable_reply
 from crossroads.testing import ScriptedChatModel, tool_call
 from crossroads.tools.markup import strip_echoed_markup
 from tests.helpers import echo_specs
@@ -302,3 +303,10 @@ def test_eval_takes_the_server_address(tmp_path: Path) -> None:
     app = _make_app(None, True, None, tmp_path, base_url="http://127.0.0.1:8080/v1")
     with app:
         assert app.settings.model_kwargs["base_url"] == "http://127.0.0.1:8080/v1"
+
+
+def test_a_json_reader_stopping_mid_reply_is_an_unusable_reply_not_a_failed_call() -> None:
+    # The openai SDK's streamed JSON-schema reader on a plain-text reply (seen with SmolLM2).
+    assert is_unusable_reply(ValueError("expected ident at line 1 column 2"))
+    assert not is_unusable_reply(ValueError("bad request"))  # a call's own error stays one
+    assert not is_unusable_reply(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))
