@@ -50,7 +50,6 @@ UNUSABLE_REPLY_ERRORS = frozenset(
         "ContentFilterFinishReasonError",
         "ValidationError",
         "OutputParserException",
-        "JSONDecodeError",
     }
 )
 """Exception class names that mean "a reply came back but could not be read" (raised by some
