@@ -257,7 +257,7 @@ def _prune_memory(
     threads in the process. Every blob was stored by a checkpoint that names its version,
     so the deleted checkpoints' ``channel_versions`` name every blob that may go."""
     namespaces = saver.storage.get(thread_id, {})
-    for namespace, checkpoints in namespaces.items():
+    for namespace, checkpoints in list(namespaces.items()):
         for checkpoint_id in [c for c in checkpoints if namespace or c != keep]:
             stored, _metadata, _parent = checkpoints.pop(checkpoint_id)
             saver.writes.pop((thread_id, namespace, checkpoint_id), None)
@@ -265,3 +265,5 @@ def _prune_memory(
             for channel, version in versions.items():
                 if namespace or kept_versions.get(channel) != version:
                     saver.blobs.pop((thread_id, namespace, channel, version), None)
+        if namespace and not checkpoints:
+            del namespaces[namespace]

@@ -349,7 +349,7 @@ class OfflineRouter:
         Raises:
             ConfigurationError: The weights file is missing or unreadable.
         """
-        source = Path(path).resolve() if path is not None else _packaged_path(WEIGHTS_RESOURCE)
+        source = Path(path).resolve() if path is not None else Path(_shipped_weights())
         if not source.is_file():
             raise ConfigurationError(ERROR_WEIGHTS_MISSING.format(path=source))
         stat = source.stat()
