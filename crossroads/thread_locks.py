@@ -61,7 +61,7 @@ class ThreadLocks:
         folder: Path | None = None
         url: str | None = None
         # Only a loaded module can have made ``saver``: importing a saver class (and its
-        # driver) just to ask would cost every start-up; PostgreSQL's, a quarter of a second.
+        # driver) just to ask would cost every start-up; PostgreSQL's, about 0.15 s.
         sqlite = sys.modules.get("langgraph.checkpoint.sqlite.aio")
         postgres = sys.modules.get("langgraph.checkpoint.postgres.aio")
         store: Any = saver
