@@ -234,6 +234,13 @@ def is_bare_expression(question: str, last_value: int | float | str | None = Non
 ClassifierGuess = Callable[[str], tuple[str, float] | None]
 
 
+def shipped_router_loaded() -> bool:
+    """Whether the packaged classifier is loaded in this process."""
+    from crossroads.tools.offline_router import shipped_router_loaded as loaded
+
+    return loaded()
+
+
 def classifier_guess(question: str) -> tuple[str, float] | None:
     """The packaged offline classifier's route and confidence for ``question``."""
     from crossroads.tools.offline_router import OfflineRouter
@@ -290,9 +297,13 @@ async def decide_route(
             return RouteDecision(spec.name, reason, overlap, "examples"), None
 
     if classifier_usable:
-        # Off the event loop: the first call trains the classifier (well under a second, but
-        # long enough to stall every other request on the loop).
-        guessed = await asyncio.to_thread(guess, question)
+        # Off the event loop the first time: loading the weights takes a tenth of a second,
+        # long enough to stall every other request on the loop; then a prediction is cheaper
+        # than the hop to a worker thread.
+        if guess is classifier_guess and shipped_router_loaded():
+            guessed = guess(question)
+        else:
+            guessed = await asyncio.to_thread(guess, question)
         if guessed is not None:
             route, confidence = guessed
             threshold = (

@@ -12,8 +12,9 @@ reached):
   "turn N ÷ turn 10" with the machine's load the same for both, which matters on a shared
   machine;
 * bytes the long thread's turn added to the store (the median of the same turns): for
-  SQLite the bytes of the rows it wrote (``checkpoints`` and ``writes``), for memory the
-  serialized bytes the saver holds;
+  SQLite the bytes of the rows it wrote (``checkpoints``, ``writes`` and the transcript's
+  ``crossroads_transcript``), for memory the serialized bytes the saver holds (its
+  transcript is a list of Python strings beside it, not counted);
 * the store's total size at the end (SQLite: file + WAL, every thread), the process's peak
   RSS, and how many messages ``history`` returns at the end.
 
@@ -65,6 +66,7 @@ class SqliteRows:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.last = ""
+        self.last_seq = 0
 
     def __call__(self) -> int:
         with sqlite3.connect(self.path) as db:
@@ -78,8 +80,14 @@ class SqliteRows:
                 " WHERE thread_id = ? AND checkpoint_id > ?",
                 (THREAD, self.last),
             ).fetchone()[0]
+            transcript = db.execute(
+                "SELECT coalesce(sum(length(message_id) + length(speaker) + length(content)), 0),"
+                " max(seq) FROM crossroads_transcript WHERE thread_id = ? AND seq > ?",
+                (THREAD, self.last_seq),
+            ).fetchone()
         self.last = row[1] or self.last
-        return int(row[0]) + int(writes)
+        self.last_seq = transcript[1] or self.last_seq
+        return int(row[0]) + int(writes) + int(transcript[0])
 
 
 def memory_bytes(saver: InMemorySaver) -> int:

@@ -32,13 +32,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from crossroads import transcript
 from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_thread
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
@@ -250,6 +251,7 @@ class Crossroads:
         self._stack.push_async_callback(release_models)
         saver = await open_checkpointer(self._checkpointer_spec, self.settings, self._stack)
         self._thread_locks = await ThreadLocks.for_saver(saver)
+        await transcript.setup(saver)
         return self._builder.compile(checkpointer=saver)
 
     def _hold(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[None]:
@@ -325,21 +327,24 @@ class Crossroads:
             return await self._partial(thread_id, _still_failing(error))
         result = Result.from_state(dict(state), thread_id=thread_id)
         if result.interrupt is None:
-            await self._prune(thread_id)
+            await self._finish(thread_id, state.get("messages") or [])
         return result
 
-    async def _prune(self, thread_id: str) -> None:
-        """After a finished request: drop the thread's older checkpoints (see
+    async def _finish(self, thread_id: str, messages: Sequence[BaseMessage]) -> None:
+        """After a finished request: append its messages to the thread's transcript (see
+        :mod:`crossroads.transcript`), then drop the thread's older checkpoints (see
         :func:`crossroads.checkpoints.prune_thread`) unless ``keep_checkpoints`` is set."""
         graph = self._graph
-        if graph is None or self.settings.keep_checkpoints:
+        saver = graph.checkpointer if graph is not None else None
+        if not isinstance(saver, BaseCheckpointSaver):
             return
-        saver = graph.checkpointer
-        if isinstance(saver, BaseCheckpointSaver):
-            try:
+        # The answer stands if the store fails here: the window still holds this turn, and
+        # the next finished request stores (and prunes) again.
+        with contextlib.suppress(Exception):
+            await transcript.record(saver, thread_id, messages)
+        if not self.settings.keep_checkpoints:
+            with contextlib.suppress(Exception):
                 await prune_thread(saver, thread_id)
-            except Exception:  # the answer stands; the next finished request prunes again
-                return
 
     async def _partial(self, thread_id: str, error: str) -> Result:
         """The best answer so far, from the thread's last checkpoint, with ``error``."""
@@ -368,16 +373,18 @@ class Crossroads:
         messages = values.get("messages") or []
         if graph is None or not messages or not isinstance(messages[-1], HumanMessage):
             return  # nothing was asked on this thread, or the turn is already answered
+        reply = AIMessage(content=answer, name=values.get("route") or None, id=str(uuid.uuid4()))
         update = {
             "answer": answer,
             "error": error,
             "question": "",  # as ``respond`` does: the next input must bring its own question
-            "messages": [AIMessage(content=answer, name=values.get("route") or None)],
+            "messages": [reply],
         }
         try:
             await graph.aupdate_state(self._config(thread_id), update, as_node="respond")
         except Exception:  # the store itself failed: the caller still gets its Result
             return
+        await self._finish(thread_id, [*messages, reply])
 
     def ask(self, question: str | bytes, thread_id: str | None = None) -> Result:
         """Answer one question (blocking).
@@ -487,7 +494,7 @@ class Crossroads:
         if snapshot.interrupts:
             values["__interrupt__"] = snapshot.interrupts
         else:
-            await self._prune(thread_id)
+            await self._finish(thread_id, values.get("messages") or [])
         yield StreamEvent(type="result", result=Result.from_state(values, thread_id=thread_id))
 
     def _pump(
@@ -564,18 +571,20 @@ class Crossroads:
     # -- threads --------------------------------------------------------------------
 
     def history(self, thread_id: str) -> list[tuple[str, str]]:
-        """The conversation on ``thread_id`` as ``(speaker, text)`` pairs, oldest first."""
+        """The conversation on ``thread_id`` as ``(speaker, text)`` pairs, oldest first.
+
+        The whole conversation where the store keeps a transcript (SQLite, memory: see
+        :mod:`crossroads.transcript`); elsewhere the window the thread's state holds."""
 
         async def read() -> list[tuple[str, str]]:
             graph = self._graph
             assert graph is not None
             snapshot = await graph.aget_state(self._config(thread_id))
-            pairs = []
-            for message in (snapshot.values or {}).get("messages", []):
-                speaker = "you" if message.type == "human" else (message.name or "assistant")
-                content = message.content if isinstance(message.content, str) else ""
-                pairs.append((speaker, content))
-            return pairs
+            window = (snapshot.values or {}).get("messages", [])
+            saver = graph.checkpointer
+            if not isinstance(saver, BaseCheckpointSaver):
+                return [transcript.speaker_and_text(message) for message in window]
+            return await transcript.read(saver, thread_id, window)
 
         return self._start().call(read)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -228,30 +229,41 @@ async def prune_thread(saver: BaseCheckpointSaver, thread_id: str) -> None:
     grow with every turn. SQLite and the in-memory saver are pruned here; other savers are
     left as they are (PostgreSQL has its own ``aprune``).
     """
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
+    sqlite = sys.modules.get("langgraph.checkpoint.sqlite.aio")  # only if a saver needed it
     latest = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
     if latest is None:
         return
     keep = latest.config["configurable"]["checkpoint_id"]
-    if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock, saver.conn.cursor() as cursor:
+    if sqlite is not None and isinstance(saver, sqlite.AsyncSqliteSaver):
+        database: Any = saver
+        async with database.lock, database.conn.cursor() as cursor:
             for table in ("checkpoints", "writes"):
                 await cursor.execute(
                     f"DELETE FROM {table} WHERE thread_id = ? "
                     "AND NOT (checkpoint_ns = '' AND checkpoint_id = ?)",
                     (thread_id, keep),
                 )
-            await saver.conn.commit()
+            await database.conn.commit()
     elif isinstance(saver, InMemorySaver):
-        versions = latest.checkpoint["channel_versions"]
-        namespaces = saver.storage.get(thread_id, {})
-        for namespace in list(namespaces):
-            for checkpoint_id in list(namespaces[namespace]):
-                if namespace or checkpoint_id != keep:
-                    del namespaces[namespace][checkpoint_id]
-        for key in [k for k in saver.writes if k[0] == thread_id and k[1:] != ("", keep)]:
-            del saver.writes[key]
-        for blob in [k for k in saver.blobs if k[0] == thread_id]:
-            if blob[1] or versions.get(blob[2]) != blob[3]:
-                del saver.blobs[blob]
+        _prune_memory(saver, thread_id, keep, latest.checkpoint["channel_versions"])
+
+
+def _prune_memory(
+    saver: InMemorySaver, thread_id: str, keep: str, kept_versions: dict[str, Any]
+) -> None:
+    """Delete a thread's checkpoints but ``keep``, with their writes and the channel values
+    only they used, by key: the saver's ``writes`` and ``blobs`` are flat dictionaries over
+    every thread, and scanning them made each request's prune cost grow with the number of
+    threads in the process. Every blob was stored by a checkpoint that names its version,
+    so the deleted checkpoints' ``channel_versions`` name every blob that may go."""
+    namespaces = saver.storage.get(thread_id, {})
+    for namespace, checkpoints in list(namespaces.items()):
+        for checkpoint_id in [c for c in checkpoints if namespace or c != keep]:
+            stored, _metadata, _parent = checkpoints.pop(checkpoint_id)
+            saver.writes.pop((thread_id, namespace, checkpoint_id), None)
+            versions = saver.serde.loads_typed(stored).get("channel_versions", {})
+            for channel, version in versions.items():
+                if namespace or kept_versions.get(channel) != version:
+                    saver.blobs.pop((thread_id, namespace, channel, version), None)
+        if namespace and not checkpoints:
+            del namespaces[namespace]

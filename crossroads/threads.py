@@ -2,7 +2,7 @@
 
 A thread is identified by its id; its title is its first question and its last-used time is
 the timestamp of its newest checkpoint. Reading them costs one pass over the store's
-checkpoints (bounded by ``limit``), and one state read per thread listed.
+checkpoints (bounded by ``limit``), and one state and transcript read per thread listed.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from crossroads import transcript
 
 TITLE_CHARS = 60
 
@@ -41,10 +43,10 @@ def _parse_ts(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _title(messages: list[Any]) -> str:
-    for message in messages:
-        if getattr(message, "type", "") == "human" and isinstance(message.content, str):
-            text = " ".join(message.content.split())
+def _title(turns: list[tuple[str, str]]) -> str:
+    for speaker, content in turns:
+        if speaker == "you":
+            text = " ".join(content.split())
             return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
     return ""
 
@@ -64,12 +66,14 @@ async def list_threads(graph: Any, limit: int = 100) -> list[ThreadInfo]:
     infos = []
     for thread, when in newest.items():
         snapshot = await graph.aget_state({"configurable": {"thread_id": thread}})
-        messages = list((snapshot.values or {}).get("messages") or [])
-        infos.append(ThreadInfo(thread, _title(messages), when, len(messages)))
+        window = list((snapshot.values or {}).get("messages") or [])
+        turns = await transcript.read(saver, thread, window)
+        infos.append(ThreadInfo(thread, _title(turns), when, len(turns)))
     epoch = datetime.min.replace(tzinfo=UTC)
     return sorted(infos, key=lambda info: info.last_used or epoch, reverse=True)
 
 
 async def delete_thread(graph: Any, thread_id: str) -> None:
-    """Delete every checkpoint of ``thread_id``."""
+    """Delete every checkpoint of ``thread_id``, and its transcript."""
     await graph.checkpointer.adelete_thread(thread_id)
+    await transcript.forget(graph.checkpointer, thread_id)
