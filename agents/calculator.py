@@ -62,8 +62,8 @@ from typing import Any, Final, Literal, NotRequired
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from crossroads.contract import AgentState, Step
 from crossroads.errors import CrossroadsError
-from crossroads.graphs.state import AgentState, Step
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
 from crossroads.tools import word_math

@@ -44,8 +44,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
+from crossroads.contract import AgentState, Source, Step
 from crossroads.errors import CrossroadsError
-from crossroads.graphs.state import AgentState, Source, Step
 from crossroads.llm import ModelCaller
 from crossroads.search import (
     NETWORK_BACKENDS,

@@ -85,7 +85,7 @@ from crossroads.agents.writer_rules import (
     part_limits,
     short_plan,
 )
-from crossroads.graphs.state import AgentState
+from crossroads.contract import AgentState
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
 from crossroads.tools.text_checks import (

@@ -30,8 +30,8 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, To
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 from crossroads.errors import ConfigurationError, CrossroadsError
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings

@@ -34,9 +34,9 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 from crossroads.errors import InputError
 from crossroads.graphs.guard import guarded
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
 from crossroads.usage import empty_usage

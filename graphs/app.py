@@ -41,9 +41,10 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from crossroads.agents.router import make_router_node
+from crossroads.contract import Source
 from crossroads.errors import InputError
 from crossroads.graphs.registry import default_agents
-from crossroads.graphs.state import AppState, InputState, OutputState, Source
+from crossroads.graphs.state import AppState, InputState, OutputState
 from crossroads.registry import AgentSpec, validate_agents
 from crossroads.settings import Settings
 from crossroads.tools.markup import strip_echoed_markup

@@ -37,8 +37,8 @@ from crossroads.agents.researcher import (
     make_retrieve_node,
     rewrite_query,
 )
+from crossroads.contract import AgentInput, AgentOutput
 from crossroads.graphs.guard import guarded, stop_on_error
-from crossroads.graphs.state import AgentInput, AgentOutput
 from crossroads.retry import node_retry_policy
 from crossroads.search import SearchFactory
 from crossroads.settings import Settings

@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 
 
 def build_unavailable_graph(name: str, message: str) -> StateGraph[Any, Any, Any, Any]:

@@ -27,8 +27,8 @@ from langgraph.graph import END, START, StateGraph
 
 from crossroads.agents import writers
 from crossroads.agents.writers import WritersState
+from crossroads.contract import AgentInput, AgentOutput
 from crossroads.graphs.guard import NodeFn, guarded
-from crossroads.graphs.state import AgentInput, AgentOutput
 from crossroads.settings import Settings
 
 AGENT = "writers"

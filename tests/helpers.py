@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 from crossroads.registry import AgentSpec
 
 

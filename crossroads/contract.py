@@ -1,0 +1,79 @@
+"""The agent contract: what every agent subgraph receives from the app and hands back.
+
+It sits below the agents (``agents/`` import it, never ``graphs/``) and below the graphs that
+wire them (``graphs/state.py`` builds the app's state on :class:`Source` and :class:`Step`).
+Your own agent follows it too: read ``question`` (and ``messages``, ``context``,
+``last_value``), return ``answer``, ``steps`` and ``usage`` (see ``examples/unit_converter.py``).
+
+Reducers are written by one place each. An agent subgraph never receives the parent's
+``usage``, ``steps`` or ``sources`` (they are not in :class:`AgentInput`), so what it returns
+is only what it added, and the parent's reducer adds it once.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, NotRequired
+
+from langchain_core.messages import AnyMessage
+from typing_extensions import TypedDict
+
+from crossroads.usage import Usage, merge_usage
+
+
+class Source(TypedDict):
+    """A source an answer cites; ``index`` matches the answer's ``[n]`` markers."""
+
+    index: int
+    title: str
+    url: str
+    backend: str
+    snippet: NotRequired[str]
+
+
+class Step(TypedDict):
+    """One visible step of a request, for ``Result.steps``."""
+
+    agent: str
+    action: str
+    detail: NotRequired[Any]
+
+
+class AgentInput(TypedDict, total=False):
+    """What every agent subgraph receives from the app."""
+
+    question: str
+    messages: list[AnyMessage]
+    route: str
+    started_at: float
+    mode: str
+    last_value: int | float | None
+    context: str
+    usage_before: Usage
+    """Usage so far in this request, so budgets count the whole request."""
+
+
+class AgentOutput(TypedDict, total=False):
+    """What every agent subgraph hands back to the app."""
+
+    answer: str
+    sources: list[Source]
+    steps: list[Step]
+    usage: Usage
+    error: str | None
+    handoff: str | None
+    gave_up: bool
+    """The agent could not answer (its answer says why) but did not hand the question back:
+    a plan stops there; a single question ends with that answer."""
+    last_value: int | float | None
+
+
+class AgentState(AgentInput, AgentOutput, total=False):
+    """Base for an agent subgraph's internal state: the shared contract plus reducers.
+
+    Agents subclass it and add their private keys.
+    """
+
+    sources: Annotated[list[Source], operator.add]
+    steps: Annotated[list[Step], operator.add]
+    usage: Annotated[Usage, merge_usage]
