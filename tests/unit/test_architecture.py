@@ -6,10 +6,11 @@ never one above, and no set of modules may import each other in a circle:
 =============  =====================================================================
 layer          modules
 =============  =====================================================================
-foundation     ``crossroads.errors``, ``crossroads.transient`` (what failed, and whether
-               it is worth another try)
+foundation     ``crossroads.errors`` (what failed), ``crossroads.transient`` and
+               ``crossroads.retry`` (whether and when to try again, which the retrievers
+               in ``tools/`` use too), ``crossroads.settings`` (how often, how long)
 tools          ``tools/`` (``crossroads.tools``): plain functions, no model inside
-core           the rest of ``crossroads/``: settings, model loading and calling, usage,
+core           the rest of ``crossroads/``: model loading and calling, usage,
                the agent contract, the agent registry, search setup, validation, threads
 agents         ``agents/`` (``crossroads.agents``) and ``crossroads.mcp_agent``
 graphs         ``graphs/`` (``crossroads.graphs``): state, wiring, LangGraph Server
@@ -48,19 +49,20 @@ PACKAGE_DIRS = {
 
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("crossroads.errors", "crossroads.transient")),
+    (
+        "foundation",
+        ("crossroads.errors", "crossroads.transient", "crossroads.retry", "crossroads.settings"),
+    ),
     ("tools", ("crossroads.tools",)),
     (
         "core",
         (
-            "crossroads.settings",
             "crossroads.models",
             "crossroads.llm",
             "crossroads.structured",
             "crossroads.usage",
             "crossroads.contract",
             "crossroads.registry",
-            "crossroads.retry",
             "crossroads.search",
             "crossroads.validation",
             "crossroads.threads",
@@ -229,7 +231,8 @@ def test_a_planted_upward_import_fails(tmp_path: Path) -> None:
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("data"))
     planted = tmp_path / "tools" / "calculator.py"
     planted.write_text(
-        planted.read_text(encoding="utf-8") + "\nfrom crossroads.graphs.app import build_app_graph\n",
+        planted.read_text(encoding="utf-8")
+        + "\nfrom crossroads.graphs.app import build_app_graph\n",
         encoding="utf-8",
     )
     assert upward_imports(import_edges(tmp_path)) == [
@@ -248,7 +251,7 @@ def test_a_planted_circle_fails() -> None:
 
 
 def test_an_unplaced_module_fails() -> None:
-    with pytest.raises(LookupError, match="crossroads.newroom has no layer"):
+    with pytest.raises(LookupError, match=r"crossroads\.newroom has no layer"):
         layer_of("crossroads.newroom")
 
 
