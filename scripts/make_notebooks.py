@@ -692,7 +692,7 @@ from crossroads import register_agent
 from crossroads.registry import unregister_agent
 
 register_agent(UNITS_AGENT.name, UNITS_AGENT.description, build_units_graph,
-               examples=UNITS_AGENT.examples, needs_model=False)
+               examples=UNITS_AGENT.examples)
 with Crossroads(model, checkpointer="memory") as registered:
     print([spec.name for spec in registered.agents])
 unregister_agent("units")  # keep this kernel's registry as it was
