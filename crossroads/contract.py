@@ -13,9 +13,10 @@ is only what it added, and the parent's reducer adds it once.
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 from typing_extensions import TypedDict
 
 from crossroads.usage import Usage, merge_usage
@@ -37,6 +38,11 @@ class Step(TypedDict):
     agent: str
     action: str
     detail: NotRequired[Any]
+
+
+def step(agent: str, action: str, detail: Any = None) -> Step:
+    """One visible step of a request, as an agent's node returns it in ``steps``."""
+    return {"agent": agent, "action": action, "detail": detail}
 
 
 class AgentInput(TypedDict, total=False):
@@ -77,3 +83,18 @@ class AgentState(AgentInput, AgentOutput, total=False):
     sources: Annotated[list[Source], operator.add]
     steps: Annotated[list[Step], operator.add]
     usage: Annotated[Usage, merge_usage]
+
+
+def earlier_messages(messages: Sequence[BaseMessage], question: str) -> list[BaseMessage]:
+    """The thread's history before the current question.
+
+    The app's ``intake`` puts the question into ``messages`` before any agent runs (the
+    checkpointed thread must hold it, and a chat client's turn arrives already inside
+    ``messages``), so an agent that shows the model "the conversation so far" leaves that
+    last message out: a human message whose text is ``question``. During a multi-step plan
+    ``question`` is the step's sub-question and the user's message stays in the history.
+    """
+    earlier = list(messages)
+    if earlier and isinstance(earlier[-1], HumanMessage) and earlier[-1].content == question:
+        earlier.pop()
+    return earlier

@@ -32,7 +32,7 @@ import pytest
 import requests
 
 from crossroads import Crossroads, Result
-from crossroads.agents.calculator import EXTRACT_SYSTEM, PHRASE_SYSTEM
+from crossroads.agents.calculator_prompts import EXTRACT_SYSTEM, PHRASE_SYSTEM
 from crossroads.agents.router import FELL_BACK
 from crossroads.agents.writer_prompts import WRITER_SYSTEM
 from crossroads.graphs.registry import FACT, MATH, NONE
