@@ -1,13 +1,9 @@
 """The calculator agent: the model turns words into arithmetic, the engine does the arithmetic.
 
 A language model is good at "look back at the question and write ``10 - 4``" and bad at the
-arithmetic itself, so the work is split (the graph is wired in ``crossroads.graphs.calculator``)::
-
-    prepare ─┬─ (bare expression, or read offline) ──────────────► phrase ─► END
-             ├─ (offline and unreadable: honest answer) ─────────────────► END
-             └─► extract ⇄ evaluate ─┬─ (computed) ────────────────► phrase ─► END
-                   ▲  error fed back │
-                   └─────────────────┴─ (max_tries used up) ─► give_up ─► END
+arithmetic itself, so the work is split into the nodes below (the flow between them is drawn
+and wired in :mod:`crossroads.graphs.calculator`; the prompts are in
+:mod:`crossroads.agents.calculator_prompts`):
 
 * **prepare** (no model): a question that is already an expression (``"12*7"``, ``"what is
   3 + 7?"``, ``"3+7="``) is computed directly once a few lead-ins (:data:`LEAD_IN`) are

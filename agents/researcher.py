@@ -28,7 +28,10 @@ fence or open a tag of its own, and the system prompts say that text inside a fe
 an instruction. It is never put into a system prompt, and this agent never sets
 ``last_value`` (the calculator's input).
 
-Node functions are here; ``crossroads.graphs.researcher`` wires them.
+Node functions are here; their prompts are in :mod:`crossroads.agents.researcher_prompts`,
+the model-free text work (content words, fences, citations, the extractive answer) in
+:mod:`crossroads.tools.passages` and :mod:`crossroads.tools.text`, and
+:mod:`crossroads.graphs.researcher` holds the one decision (search again?) and the wiring.
 """
 
 from __future__ import annotations

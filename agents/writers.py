@@ -46,7 +46,9 @@ with. Short requests have no plan to review, so they never pause.
 
 The rules that need no model (the request's shape, a part's length window, the critic's
 guard, plan checks, the best draft, bible updates, reading a review answer) are in
-:mod:`crossroads.agents.writer_rules`; this module holds the nodes and their state.
+:mod:`crossroads.agents.writers_rules`, the prompts in :mod:`crossroads.agents.writers_prompts`;
+this module holds the nodes and their state, and :mod:`crossroads.graphs.writers` the
+decisions between them and the wiring.
 
 Streaming: each finished part is emitted as a custom event
 ``{"type": "part", "index": i, "total": n, "title": ..., "text": ...}`` (1-based ``index``).
@@ -67,8 +69,8 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from crossroads.agents import writer_prompts as prompts
-from crossroads.agents.writer_rules import (
+from crossroads.agents import writers_prompts as prompts
+from crossroads.agents.writers_rules import (
     BibleUpdate,
     RequestShape,
     StoryPlan,

@@ -223,8 +223,8 @@ prepare ─► extract ⇄ evaluate ─► phrase      (or give_up after max_tri
         """
 ## The engine alone
 
-The engine is a plain function (`crossroads.tools.calculator`): an allow-list of syntax in
-front of numexpr, nothing else is evaluated. Its errors are written for the model to act on.
+The engine is a plain function (`crossroads.tools.calculator`): an allow-list of syntax
+walked by its own evaluator (no `eval`, no numexpr). Its errors are written for the model to act on.
 """
     ),
     code(
@@ -593,7 +593,7 @@ YOUR_OWN_AGENT = [
 # Your own agent: a new route, its tools, and the graph
 
 An agent is a **tool** (a plain function), a **subgraph** that follows the agent contract in
-`crossroads.graphs.state` (question in; answer, steps, usage out) and an **`AgentSpec`**: the
+`crossroads.contract` (question in; answer, steps, usage out) and an **`AgentSpec`**: the
 route name and the description the router chooses by. The worked example is a unit converter
 in `examples/unit_converter.py`; it needs no model.
 """

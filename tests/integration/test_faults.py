@@ -34,7 +34,7 @@ import requests
 from crossroads import Crossroads, Result
 from crossroads.agents.calculator_prompts import EXTRACT_SYSTEM, PHRASE_SYSTEM
 from crossroads.agents.router import FELL_BACK
-from crossroads.agents.writer_prompts import WRITER_SYSTEM
+from crossroads.agents.writers_prompts import WRITER_SYSTEM
 from crossroads.graphs.registry import FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.retry import node_retry_policy
