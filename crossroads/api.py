@@ -24,7 +24,6 @@ import concurrent.futures
 import contextlib
 import queue
 import threading
-import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
@@ -45,7 +44,7 @@ from crossroads.llm import ANSWER_TAG
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
 from crossroads.thread_locks import ThreadLocks
-from crossroads.threads import ThreadInfo
+from crossroads.threads import ThreadInfo, new_thread_id
 from crossroads.transient import is_transient
 from crossroads.usage import Usage, empty_usage
 from crossroads.validation import clean_question
@@ -388,13 +387,15 @@ class Crossroads:
         """
         text = clean_question(question)
         portal = self._start()
-        return portal.call(self._arun, {"question": text}, thread_id or _new_thread())
+        return portal.call(self._arun, {"question": text}, thread_id or new_thread_id())
 
     async def aask(self, question: str | bytes, thread_id: str | None = None) -> Result:
         """Async :meth:`ask`; safe to run many at once."""
         text = clean_question(question)
         portal = await self._astart()
-        future = portal.start_task_soon(self._arun, {"question": text}, thread_id or _new_thread())
+        future = portal.start_task_soon(
+            self._arun, {"question": text}, thread_id or new_thread_id()
+        )
         return await asyncio.wrap_future(future)
 
     def resume(self, thread_id: str, value: Any = True) -> Result:
@@ -517,7 +518,7 @@ class Crossroads:
         text = clean_question(question)
         portal = self._start()
         events: queue.Queue[Any] = queue.Queue()
-        pump = self._pump({"question": text}, thread_id or _new_thread(), events.put)
+        pump = self._pump({"question": text}, thread_id or new_thread_id(), events.put)
         future = portal.start_task_soon(pump)
         try:
             while True:
@@ -544,7 +545,7 @@ class Crossroads:
         def put(item: Any) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
-        pump = self._pump({"question": text}, thread_id or _new_thread(), put)
+        pump = self._pump({"question": text}, thread_id or new_thread_id(), put)
         future = portal.start_task_soon(pump)
         try:
             while True:
@@ -621,10 +622,6 @@ class Crossroads:
 
 _DONE = object()
 """Marks the end of a stream handed across event loops."""
-
-
-def _new_thread() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 def _still_failing(error: BaseException) -> str:

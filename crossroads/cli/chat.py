@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from crossroads.cli.commands import (
 )
 from crossroads.errors import CrossroadsError
 from crossroads.terminal import WordWrap
+from crossroads.threads import new_thread_id
 
 HELP_TEXT = """\
 /help            this help
@@ -56,7 +55,7 @@ class ChatSession:
     def __init__(self, model: str | None, thread: str | None, offline: bool) -> None:
         self.model = model
         self.offline = offline
-        self.thread = thread or _new_thread()
+        self.thread = thread or new_thread_id()
         self.app = make_app(model, offline)
         self.last: Result | None = None
         self.calls = 0
@@ -94,7 +93,7 @@ class ChatSession:
         return True
 
     def new_thread(self) -> None:
-        self.thread = _new_thread()
+        self.thread = new_thread_id()
         out.print(f"new conversation: [bold]{self.thread}[/]")
 
     def list_threads(self) -> None:
@@ -206,10 +205,6 @@ class ChatSession:
         self.calls += result.usage.get("llm_calls", 0)
         self.input_tokens += result.usage.get("input_tokens", 0)
         self.output_tokens += result.usage.get("output_tokens", 0)
-
-
-def _new_thread() -> str:
-    return time.strftime("%Y%m%d-") + uuid.uuid4().hex[:6]
 
 
 def _read_lines(history_file: Path) -> Iterator[str]:
