@@ -38,7 +38,7 @@ from crossroads.agents.router_prompts import (
     RETRY_PROMPT,
     ROUTER_SYSTEM,
 )
-from crossroads.contract import earlier_messages
+from crossroads.contract import earlier_messages, step
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
@@ -430,7 +430,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
             "handoff": None,
             "usage": usage_delta or {},
             "usage_before": merge_usage(state.get("usage"), usage_delta),
-            "steps": [{"agent": "router", "action": "route", "detail": detail}],
+            "steps": [step("router", "route", detail)],
         }
 
     return route_question

@@ -198,12 +198,12 @@ class Crossroads:
             check_models(settings, ROLES)
         from crossroads.graphs.app import build_app_graph
         from crossroads.graphs.registry import default_agents
-        from crossroads.registry import load_agent_modules, validate_agents
+        from crossroads.registry import load_agent_modules
 
         load_agent_modules(settings.agent_modules)
-        self.agents = validate_agents(agents if agents is not None else default_agents())
+        self.agents = tuple(agents if agents is not None else default_agents())
         """The agents this app routes among."""
-        self._builder = build_app_graph(agents=self.agents)
+        self._builder = build_app_graph(agents=self.agents)  # checks them (validate_agents)
         self._checkpointer_spec = checkpointer
         self._lock = threading.Lock()
         self._portal_cm: Any = None
