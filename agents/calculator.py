@@ -72,7 +72,7 @@ from crossroads.agents.calculator_prompts import (
     QUESTION_PROMPT,
     RETRY_PROMPT,
 )
-from crossroads.contract import AgentState, Step, earlier_messages, step
+from crossroads.contract import AgentState, Step, earlier_messages, run_settings, step
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
@@ -191,10 +191,6 @@ class CalcState(AgentState, total=False):
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def _settings(runtime: Runtime[Settings]) -> Settings:
-    return runtime.context or Settings.from_env()
 
 
 _INT64_MIN: Final = -(2**63)
@@ -392,7 +388,7 @@ async def prepare(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
         ``outcome`` ``computed`` with the value, ``answered`` (offline, unreadable) or
         ``unread`` (the model must extract the expression).
     """
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     question = state.get("question", "")
     variables = _variables(state)
     bare = strip_lead_in(question)
@@ -520,7 +516,7 @@ async def extract(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
     Returns:
         ``candidates`` (the replies, read strictly) and the incremented ``tries``.
     """
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     caller = ModelCaller(settings, state, f"{AGENT}.extract")
     messages = extraction_messages(
         state.get("question", ""),
@@ -566,7 +562,7 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
     Returns:
         ``outcome`` ``computed`` (with the value), ``retry`` or ``exhausted``.
     """
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     variables = _variables(state)
     steps: list[Step] = []
     successes: list[tuple[str, Evaluation]] = []
@@ -674,7 +670,7 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
     Returns:
         ``answer`` and ``last_value``.
     """
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     value = stored_number(state["value"])
     expression = state.get("expression", "")
     program = [(line, stored_number(item)) for line, item in state.get("program") or []]

@@ -55,7 +55,7 @@ from crossroads.agents.researcher_prompts import (
     REWRITE_HUMAN,
     REWRITE_SYSTEM,
 )
-from crossroads.contract import AgentState, Source, earlier_messages, step
+from crossroads.contract import AgentState, Source, earlier_messages, run_settings, step
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ModelCaller
 from crossroads.search import (
@@ -237,11 +237,6 @@ def _join_words(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _settings(runtime: Runtime[Settings]) -> Settings:
-    # A graph run without a context (LangGraph Studio, a bare ``ainvoke``) uses the environment.
-    return runtime.context or Settings.from_env()
-
-
 def rounds_allowed(settings: Settings) -> int:
     """Searches one question may make: ``max_tries``, at most ``MAX_SEARCH_ROUNDS``."""
     return max(1, min(settings.max_tries, MAX_SEARCH_ROUNDS))
@@ -276,7 +271,7 @@ class RelevantPassages(BaseModel):
 
 async def rewrite_query(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Write the search query for this round (the model online, keywords offline)."""
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     question = state["question"]
     rounds = state.get("rounds") or []
     tried = [r["query"] for r in rounds]
@@ -374,7 +369,7 @@ def make_retrieve_node(
     factory: SearchFactory = search_factory or make_search
 
     async def retrieve(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
-        settings = _settings(runtime)
+        settings = run_settings(runtime)
         query = state["query"]
         setup = _as_setup(factory(settings), offline=not settings.has_model)
         round_number = len(state.get("rounds") or []) + 1
@@ -417,7 +412,7 @@ def make_retrieve_node(
 
 async def grade_passages(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Keep the passages that bear on the question (cheap check first, the model if unsure)."""
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     question = state["question"]
     query_terms = content_terms(state.get("query") or "")
     question_terms = content_terms(question)
@@ -550,7 +545,7 @@ def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
 
 async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Answer from the kept passages with checked citations, or say "I don't know"."""
-    settings = _settings(runtime)
+    settings = run_settings(runtime)
     kept = state.get("kept") or []
     if not kept:
         return _nothing_found(state)

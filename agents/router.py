@@ -38,7 +38,7 @@ from crossroads.agents.router_prompts import (
     RETRY_PROMPT,
     ROUTER_SYSTEM,
 )
-from crossroads.contract import earlier_messages, step
+from crossroads.contract import earlier_messages, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
@@ -403,7 +403,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
     """The app graph's ``router`` node for a given set of agents."""
 
     async def route_question(state: Any, runtime: Runtime[Settings]) -> dict[str, Any]:
-        settings = runtime.context or Settings.from_env()
+        settings = run_settings(runtime)
         decision, caller = await decide_route(settings, specs, state)
         usage_delta = caller.usage_update() if caller else None
         tried = [*(state.get("tried_routes") or []), decision.route]

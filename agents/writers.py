@@ -87,7 +87,7 @@ from crossroads.agents.writers_rules import (
     part_limits,
     short_plan,
 )
-from crossroads.contract import AgentState, earlier_messages, step
+from crossroads.contract import AgentState, earlier_messages, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
 from crossroads.tools.text_checks import (
@@ -272,7 +272,7 @@ def _bible(state: WritersState) -> Bible:
 
 async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Decline politely offline; otherwise classify the request and reset the team's state."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     if not settings.has_model:
         answer = OFFLINE_MODE_ANSWER if settings.offline and settings.model else OFFLINE_ANSWER
         return {"answer": answer, "steps": [step(AGENT, "offline", "writing needs a chat model")]}
@@ -317,7 +317,7 @@ async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict
 
 async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Creative: the premise the planner builds on."""
-    caller = ModelCaller(runtime.context, state, "writers.creative")
+    caller = ModelCaller(run_settings(runtime), state, "writers.creative")
     messages = [
         SystemMessage(content=prompts.CREATIVE_SYSTEM.format(max_words=PREMISE_MAX_WORDS)),
         HumanMessage(
@@ -346,7 +346,7 @@ async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict
 
 async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Planner: the outline and the bible (structured), revised with the critic's issues."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     shape = _shape(state)
     caller = ModelCaller(settings, state, "writers.planner")
     part_rule = (
@@ -432,7 +432,7 @@ def plain_verdict(text: str) -> Verdict | None:
 
 async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Critic on the plan: deterministic checks, then the model's reading, into a verdict."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     plan = _plan(state)
     findings = check_plan(plan, _shape(state))
     caller = ModelCaller(settings, state, "writers.critic")
@@ -495,7 +495,7 @@ async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[s
     After :data:`MAX_REVIEW_ROUNDS` rounds of edits or feedback the run goes on with the
     plan in force.
     """
-    settings = runtime.context
+    settings = run_settings(runtime)
     plan = _plan(state)
     rounds = state.get("review_rounds", 0)
     payload = {
@@ -559,7 +559,7 @@ async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[s
 
 async def write_part(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Writer: the current part, or its revision with the critic's issues."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     shape = _shape(state)
     plan = _plan(state)
     index = state.get("part_index", 0)
@@ -615,7 +615,7 @@ async def write_part(state: WritersState, runtime: Runtime[Settings]) -> dict[st
 
 async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Critic on a part: the text checks, then the model's reading; approval is enforced."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     shape = _shape(state)
     plan = _plan(state)
     bible = _bible(state)
@@ -737,7 +737,7 @@ async def update_memory(state: WritersState, runtime: Runtime[Settings]) -> dict
     bible = _bible(state)
     finished = (state.get("parts") or [])[-1]
     number = len(state.get("parts") or [])
-    caller = ModelCaller(runtime.context, state, "writers.bible")
+    caller = ModelCaller(run_settings(runtime), state, "writers.bible")
     messages = [
         SystemMessage(content=prompts.BIBLE_UPDATE_SYSTEM.format(max_words=SUMMARY_MAX_WORDS)),
         HumanMessage(

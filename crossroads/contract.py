@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired
 
 from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
+from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
+from crossroads.settings import Settings
 from crossroads.usage import Usage, merge_usage
 
 
@@ -38,6 +40,12 @@ class Step(TypedDict):
     agent: str
     action: str
     detail: NotRequired[Any]
+
+
+def run_settings(runtime: Runtime[Settings]) -> Settings:
+    """The settings a node runs with: the run's context, or the environment's when the graph
+    was started without one (LangGraph Studio, a bare ``ainvoke``)."""
+    return runtime.context or Settings.from_env()
 
 
 def step(agent: str, action: str, detail: Any = None) -> Step:

@@ -30,7 +30,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, To
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from crossroads.contract import AgentInput, AgentOutput, AgentState, Step, step
+from crossroads.contract import AgentInput, AgentOutput, AgentState, Step, run_settings, step
 from crossroads.errors import ConfigurationError, CrossroadsError
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
@@ -87,7 +87,7 @@ def build_mcp_agent_graph(
     """The agent's subgraph: one node that talks to the model and the MCP server's tools."""
 
     async def answer(state: AgentState, runtime: Runtime[Settings]) -> dict[str, Any]:
-        settings = runtime.context or Settings.from_env()
+        settings = run_settings(runtime)
         caller = ModelCaller(settings, state, f"{name}.answer")
         steps: list[Step] = []
         try:

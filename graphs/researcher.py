@@ -39,7 +39,7 @@ from crossroads.agents.researcher import (
     rewrite_query,
     rounds_allowed,
 )
-from crossroads.contract import AgentInput, AgentOutput
+from crossroads.contract import AgentInput, AgentOutput, run_settings
 from crossroads.graphs.guard import guarded, stop_on_error
 from crossroads.retry import node_retry_policy
 from crossroads.search import SearchFactory
@@ -58,7 +58,7 @@ async def after_grade(state: ResearchState, runtime: Runtime[Settings]) -> str:
         return "answer"  # nothing could be searched; another query changes nothing
     if len(latest["failed"]) == len(latest["backends"]):
         return "answer"  # every backend failed; the query was not the problem
-    settings = runtime.context or Settings.from_env()
+    settings = run_settings(runtime)
     if settings.has_model and len(rounds) < rounds_allowed(settings):
         return "rewrite"
     return "answer"
