@@ -4,7 +4,7 @@ This is the worked example for adding a route to Crossroads (notebook
 ``notebooks/05_your_own_agent.ipynb`` runs it). An agent is three things:
 
 * a **tool**: :func:`convert`, a plain function with no model inside;
-* a **subgraph** that follows the agent contract of :mod:`crossroads.graphs.state`: it reads
+* a **subgraph** that follows the agent contract of :mod:`crossroads.contract`: it reads
   ``question`` and returns ``answer``, ``steps`` and ``usage`` (``handoff`` when it gives up,
   so the router can try another agent once). Its private key, ``conversion``, never leaves it;
 * an :class:`~crossroads.registry.AgentSpec`: the route name and the description the router
