@@ -197,7 +197,7 @@ class Crossroads:
 
             check_models(settings, ROLES)
         from crossroads.graphs.app import build_app_graph
-        from crossroads.graphs.registry import default_agents
+        from crossroads.graphs.builtin_agents import default_agents
         from crossroads.registry import load_agent_modules
 
         load_agent_modules(settings.agent_modules)

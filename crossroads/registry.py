@@ -3,7 +3,7 @@
 An agent is registered with a name (its route label), a description and a few example
 questions; the router's multiple-choice question is built from these, never from
 hard-coded branches. ``math``, ``fact`` and ``none`` are simply the three built-in
-registrations (see ``crossroads.graphs.registry``).
+registrations (see ``crossroads.graphs.builtin_agents``).
 
     >>> from crossroads.registry import AgentSpec
     >>> spec = AgentSpec(name="units", description="Converts between units.",

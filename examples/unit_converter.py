@@ -13,7 +13,7 @@ This is the worked example for adding a route to Crossroads (notebook
 ::
 
     from crossroads import Crossroads
-    from crossroads.graphs.registry import BUILTIN_AGENTS
+    from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
     from crossroads.examples.unit_converter import UNITS_AGENT
 
     app = Crossroads(agents=[*BUILTIN_AGENTS, UNITS_AGENT])

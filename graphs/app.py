@@ -43,7 +43,7 @@ from langgraph.types import Overwrite
 from crossroads.agents.router import make_router_node
 from crossroads.contract import Source, run_settings
 from crossroads.errors import InputError
-from crossroads.graphs.registry import default_agents
+from crossroads.graphs.builtin_agents import default_agents
 from crossroads.graphs.state import AppState, InputState, OutputState
 from crossroads.registry import AgentSpec, validate_agents
 from crossroads.settings import Settings

@@ -644,7 +644,7 @@ Pass the agents explicitly (`agents=[*BUILTIN_AGENTS, UNITS_AGENT]`), or call
 import tempfile
 
 from crossroads import Crossroads
-from crossroads.graphs.registry import BUILTIN_AGENTS
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 from crossroads.testing import ScriptedChatModel
 
 UNITS_ROUTE = {"route": "units", "reason": "a unit conversion"}

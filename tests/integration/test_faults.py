@@ -35,7 +35,7 @@ from crossroads import Crossroads, Result
 from crossroads.agents.calculator_prompts import EXTRACT_SYSTEM, PHRASE_SYSTEM
 from crossroads.agents.router import FELL_BACK
 from crossroads.agents.writers_prompts import WRITER_SYSTEM
-from crossroads.graphs.registry import FACT, MATH, NONE
+from crossroads.graphs.builtin_agents import FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.retry import node_retry_policy
 from crossroads.settings import ROLES, Settings

@@ -9,7 +9,7 @@ from langgraph.graph import END, START, StateGraph
 
 from crossroads import Crossroads
 from crossroads.contract import AgentInput, AgentOutput, AgentState
-from crossroads.graphs.registry import MATH
+from crossroads.graphs.builtin_agents import MATH
 from crossroads.registry import AgentSpec
 from crossroads.testing import ScriptedChatModel
 

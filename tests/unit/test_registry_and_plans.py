@@ -12,7 +12,7 @@ import pytest
 from crossroads import Crossroads, register_agent
 from crossroads.errors import ConfigurationError
 from crossroads.graphs.app import build_app_graph
-from crossroads.graphs.registry import BUILTIN_AGENTS, FACT, MATH, NONE
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS, FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.registry import RESERVED_NAMES, AgentSpec, registered_agents, unregister_agent
 from crossroads.testing import ScriptedChatModel

@@ -9,7 +9,7 @@ import pytest
 
 from crossroads import Crossroads, Settings, register_agent
 from crossroads.errors import InputError
-from crossroads.graphs.registry import BUILTIN_AGENTS
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 from crossroads.registry import registered_agents, unregister_agent
 from crossroads.testing import ScriptedChatModel
 from examples.unit_converter import (
