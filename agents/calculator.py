@@ -58,20 +58,7 @@ from typing import Any, Final, Literal, NotRequired
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from crossroads.agents.calculator_prompts import (
-    CONVERSATION_PROMPT,
-    EARLIER_RESULTS_PROMPT,
-    EXTRACT_SYSTEM,
-    FAILURE_LINE,
-    FEW_SHOT,
-    NOT_MATH_REPLY,
-    PHRASE_PROMPT,
-    PHRASE_RETRY,
-    PHRASE_SYSTEM,
-    PREVIOUS_RESULT_NOTE,
-    QUESTION_PROMPT,
-    RETRY_PROMPT,
-)
+from crossroads.agents import calculator_prompts as prompts
 from crossroads.contract import AgentState, Step, earlier_messages, run_settings, step
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ModelCaller
@@ -479,12 +466,16 @@ def extraction_messages(
         The messages for the model.
     """
     previous = (
-        "" if last_value is None else PREVIOUS_RESULT_NOTE.format(value=format_number(last_value))
+        ""
+        if last_value is None
+        else prompts.PREVIOUS_RESULT_NOTE.format(value=format_number(last_value))
     )
-    system = EXTRACT_SYSTEM.format(functions=", ".join(FUNCTIONS), previous=previous)
+    system = prompts.EXTRACT_SYSTEM.format(functions=", ".join(FUNCTIONS), previous=previous)
     messages: list[BaseMessage] = [SystemMessage(content=system)]
-    for example_question, example_reply in FEW_SHOT:
-        messages.append(HumanMessage(content=QUESTION_PROMPT.format(question=example_question)))
+    for example_question, example_reply in prompts.FEW_SHOT:
+        messages.append(
+            HumanMessage(content=prompts.QUESTION_PROMPT.format(question=example_question))
+        )
         messages.append(AIMessage(content=example_reply))
     earlier = earlier_messages(history, question)
     lines = [
@@ -493,20 +484,24 @@ def extraction_messages(
         for message in earlier[-HISTORY_MESSAGES:]
         if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str)
     ]
-    conversation = CONVERSATION_PROMPT.format(conversation="\n".join(lines)) if lines else ""
+    conversation = (
+        prompts.CONVERSATION_PROMPT.format(conversation="\n".join(lines)) if lines else ""
+    )
     if context.strip():
         # Earlier answers are model output built from retrieved text: fenced and escaped like
         # the researcher's passages, so they cannot close their fence or open a tag of ours.
-        conversation += EARLIER_RESULTS_PROMPT.format(
+        conversation += prompts.EARLIER_RESULTS_PROMPT.format(
             results=html.escape(context.strip(), quote=False)
         )
-    messages.append(HumanMessage(content=conversation + QUESTION_PROMPT.format(question=question)))
+    messages.append(
+        HumanMessage(content=conversation + prompts.QUESTION_PROMPT.format(question=question))
+    )
     for round_failures in failures:
         listed = "\n".join(
-            FAILURE_LINE.format(expression=failure["expression"], error=failure["error"])
+            prompts.FAILURE_LINE.format(expression=failure["expression"], error=failure["error"])
             for failure in round_failures
         )
-        messages.append(HumanMessage(content=RETRY_PROMPT.format(failures=listed)))
+        messages.append(HumanMessage(content=prompts.RETRY_PROMPT.format(failures=listed)))
     return messages
 
 
@@ -569,7 +564,7 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
     failures: list[dict[str, str]] = []
     not_math = 0
     for candidate in state.get("candidates") or []:
-        if candidate.strip().rstrip(".").upper() == NOT_MATH_REPLY:
+        if candidate.strip().rstrip(".").upper() == prompts.NOT_MATH_REPLY:
             not_math += 1
             steps.append(
                 step(AGENT, "evaluate", {"expression": candidate, "error": NOT_MATH_ERROR})
@@ -688,9 +683,9 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
     result = format_number(value)
     caller = ModelCaller(settings, state, f"{AGENT}.phrase")
     messages: list[BaseMessage] = [
-        SystemMessage(content=PHRASE_SYSTEM.format(result=result)),
+        SystemMessage(content=prompts.PHRASE_SYSTEM.format(result=result)),
         HumanMessage(
-            content=PHRASE_PROMPT.format(
+            content=prompts.PHRASE_PROMPT.format(
                 question=state.get("question", ""), expression=expression, result=result
             )
         ),
@@ -712,7 +707,7 @@ async def phrase(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any]
             messages = [
                 *messages,
                 AIMessage(content=sentence),
-                HumanMessage(content=PHRASE_RETRY.format(result=result)),
+                HumanMessage(content=prompts.PHRASE_RETRY.format(result=result)),
             ]
         why = "the sentence did not state the result twice"
     except CrossroadsError as error:

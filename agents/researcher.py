@@ -45,16 +45,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from crossroads.agents.researcher_prompts import (
-    ANSWER_HUMAN,
-    ANSWER_SYSTEM,
-    GRADE_HUMAN,
-    GRADE_SYSTEM,
-    REWRITE_AGAIN,
-    REWRITE_CONVERSATION,
-    REWRITE_HUMAN,
-    REWRITE_SYSTEM,
-)
+from crossroads.agents import researcher_prompts as prompts
 from crossroads.contract import AgentState, Source, earlier_messages, run_settings, step
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ModelCaller
@@ -249,7 +240,7 @@ def _history(messages: Sequence[BaseMessage], question: str) -> str:
         if isinstance(message, HumanMessage | AIMessage) and message.text.strip():
             who = "user" if isinstance(message, HumanMessage) else "assistant"
             turns.append(f"{who}: {html.escape(message.text.strip()[:HISTORY_CHARS])}")
-    return REWRITE_CONVERSATION.format(turns="\n".join(turns)) if turns else ""
+    return prompts.REWRITE_CONVERSATION.format(turns="\n".join(turns)) if turns else ""
 
 
 # -- nodes --------------------------------------------------------------------------------
@@ -284,12 +275,12 @@ async def rewrite_query(state: ResearchState, runtime: Runtime[Settings]) -> dic
         }
 
     caller = ModelCaller(settings, state, f"{AGENT}.rewrite")
-    human = REWRITE_HUMAN.format(
+    human = prompts.REWRITE_HUMAN.format(
         conversation=_history(state.get("messages") or [], question), question=question
     )
     if tried:
-        human += REWRITE_AGAIN.format(tried=", ".join(f'"{q}"' for q in tried))
-    messages = [SystemMessage(content=REWRITE_SYSTEM), HumanMessage(content=human)]
+        human += prompts.REWRITE_AGAIN.format(tried=", ".join(f'"{q}"' for q in tried))
+    messages = [SystemMessage(content=prompts.REWRITE_SYSTEM), HumanMessage(content=human)]
     detail: dict[str, Any] = {"round": len(tried) + 1}
     model_failure = state.get("model_failure")
     try:
@@ -439,9 +430,11 @@ async def grade_passages(state: ResearchState, runtime: Runtime[Settings]) -> di
     if unsure and settings.has_model:
         caller = ModelCaller(settings, state, f"{AGENT}.grade")
         messages = [
-            SystemMessage(content=GRADE_SYSTEM),
+            SystemMessage(content=prompts.GRADE_SYSTEM),
             HumanMessage(
-                content=GRADE_HUMAN.format(question=question, passages=fence_passages(unsure))
+                content=prompts.GRADE_HUMAN.format(
+                    question=question, passages=fence_passages(unsure)
+                )
             ),
         ]
         detail["asked_model"] = len(unsure)
@@ -556,9 +549,9 @@ async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> d
 
     caller = ModelCaller(settings, state, f"{AGENT}.answer")
     messages = [
-        SystemMessage(content=ANSWER_SYSTEM),
+        SystemMessage(content=prompts.ANSWER_SYSTEM),
         HumanMessage(
-            content=ANSWER_HUMAN.format(
+            content=prompts.ANSWER_HUMAN.format(
                 question=state["question"],
                 query=html.escape(state.get("query") or "", quote=False),
                 passages=fence_passages(kept),

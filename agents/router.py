@@ -32,12 +32,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
-from crossroads.agents.router_prompts import (
-    CHOICE_LINE,
-    REROUTE_NOTE,
-    RETRY_PROMPT,
-    ROUTER_SYSTEM,
-)
+from crossroads.agents import router_prompts as prompts
 from crossroads.contract import earlier_messages, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
@@ -118,13 +113,15 @@ def router_messages(
             quoted = "; ".join(f'"{example}"' for example in spec.examples[:4])
             examples = f" Examples: {quoted}"
         lines.append(
-            CHOICE_LINE.format(
+            prompts.CHOICE_LINE.format(
                 name=spec.name, description=spec.description.strip(), examples=examples
             )
         )
-    system = ROUTER_SYSTEM.format(choices="\n".join(lines), max_steps=max_steps)
+    system = prompts.ROUTER_SYSTEM.format(choices="\n".join(lines), max_steps=max_steps)
     if tried:
-        system += REROUTE_NOTE.format(tried=", ".join(tried), reason=handoff or "no reason given")
+        system += prompts.REROUTE_NOTE.format(
+            tried=", ".join(tried), reason=handoff or "no reason given"
+        )
     messages: list[BaseMessage] = [SystemMessage(content=system)]
     earlier = earlier_messages(history, question)
     for message in earlier[-HISTORY_TURNS:]:
@@ -314,7 +311,9 @@ async def decide_route(
         if attempt == 0:
             messages = [
                 *messages,
-                HumanMessage(content=RETRY_PROMPT.format(error=error, names=", ".join(names))),
+                HumanMessage(
+                    content=prompts.RETRY_PROMPT.format(error=error, names=", ".join(names))
+                ),
             ]
     return (
         RouteDecision(catch_all, FELL_BACK.format(error=error, route=catch_all), None, "fallback"),
