@@ -66,6 +66,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "crossroads.search",
             "crossroads.validation",
             "crossroads.threads",
+            "crossroads.transcript",  # issue 19's thread transcript (branch perf)
             "crossroads.thread_locks",
             "crossroads.checkpoints",
             "crossroads.testing",
