@@ -32,43 +32,16 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
+from crossroads.agents import router_prompts as prompts
+from crossroads.contract import earlier_messages, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
+from crossroads.tools.text import content_words
 from crossroads.usage import merge_usage
 
 FALLBACK_ROUTE = "none"
 
-ROUTER_SYSTEM = """\
-You are the router of Crossroads, a team of specialist agents. Your only job is to pick \
-the one agent that should handle the user's latest question. Do not answer the question.
-
-The agents:
-{choices}
-
-Rules:
-- Pick "math" only when the answer is a number that can be computed from numbers given in \
-the question or the conversation; a question about a number that must be looked up is a fact.
-- Questions about the world, people, places, dates or definitions are facts, however casually \
-they are asked.
-- Follow-ups such as "and divided by 4?" belong to the agent that answered the previous turn.
-- Reply with the agent's name and a reason of at most one line.
-- Only when one agent cannot answer alone (for example "What is the population of France \
-divided by 3?" needs a fact, then a calculation), also list `steps`: the agents in order, \
-each with its own short sub-question; a later sub-question may use the earlier results \
-("divide the population of France by 3"). Use at most {max_steps} steps; otherwise leave \
-`steps` empty.\
-"""
-
-CHOICE_LINE = "- {name}: {description}{examples}"
-REROUTE_NOTE = (
-    "\nThe {tried} agent already tried this question and gave up: {reason}. "
-    "Choose among the remaining agents."
-)
-RETRY_PROMPT = (
-    "Your previous answer could not be used ({error}). Answer again with exactly one of: "
-    "{names}, and a one-line reason."
-)
 FELL_BACK = "the router's answer was unusable twice ({error}); fell back to {route!r}"
 HISTORY_TURNS = 6
 PLAN_CUT = (
@@ -140,17 +113,17 @@ def router_messages(
             quoted = "; ".join(f'"{example}"' for example in spec.examples[:4])
             examples = f" Examples: {quoted}"
         lines.append(
-            CHOICE_LINE.format(
+            prompts.CHOICE_LINE.format(
                 name=spec.name, description=spec.description.strip(), examples=examples
             )
         )
-    system = ROUTER_SYSTEM.format(choices="\n".join(lines), max_steps=max_steps)
+    system = prompts.ROUTER_SYSTEM.format(choices="\n".join(lines), max_steps=max_steps)
     if tried:
-        system += REROUTE_NOTE.format(tried=", ".join(tried), reason=handoff or "no reason given")
+        system += prompts.REROUTE_NOTE.format(
+            tried=", ".join(tried), reason=handoff or "no reason given"
+        )
     messages: list[BaseMessage] = [SystemMessage(content=system)]
-    earlier = list(history)
-    if earlier and isinstance(earlier[-1], HumanMessage) and earlier[-1].content == question:
-        earlier = earlier[:-1]  # the current turn, already appended by intake
+    earlier = earlier_messages(history, question)
     for message in earlier[-HISTORY_TURNS:]:
         if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str):
             messages.append(type(message)(content=message.content[:500]))
@@ -349,7 +322,9 @@ async def decide_route(
         if attempt == 0:
             messages = [
                 *messages,
-                HumanMessage(content=RETRY_PROMPT.format(error=error, names=", ".join(names))),
+                HumanMessage(
+                    content=prompts.RETRY_PROMPT.format(error=error, names=", ".join(names))
+                ),
             ]
     return (
         RouteDecision(catch_all, FELL_BACK.format(error=error, route=catch_all), None, "fallback"),
@@ -401,19 +376,13 @@ EXAMPLE_MATCH_MIN = 0.5
 the offline router to pick that agent."""
 
 
-_TOKEN = re.compile(r"[^\W_]+(?:\.\d+)?", re.UNICODE)
-
-
 def _content_words(text: str) -> frozenset[str]:
     """Words that carry the topic, numbers left out ("26 miles" matches "3 miles").
 
-    scikit-learn's English stop words (not the search index's shorter list): "how many" is
-    in every word problem, so it must not count as a match for a unit converter.
+    Stop words are scikit-learn's English list (not the search index's shorter one): "how
+    many" is in every word problem, so it must not count as a match for a unit converter.
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    words = {word.casefold() for word in _TOKEN.findall(text)}
-    return frozenset(w for w in words if w not in ENGLISH_STOP_WORDS and not w[0].isdigit())
+    return frozenset(word for word in content_words(text) if not word[0].isdigit())
 
 
 @lru_cache(maxsize=256)
@@ -444,7 +413,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
     """The app graph's ``router`` node for a given set of agents."""
 
     async def route_question(state: Any, runtime: Runtime[Settings]) -> dict[str, Any]:
-        settings = runtime.context or Settings.from_env()
+        settings = run_settings(runtime)
         decision, caller = await decide_route(settings, specs, state)
         usage_delta = caller.usage_update() if caller else None
         tried = [*(state.get("tried_routes") or []), decision.route]
@@ -471,7 +440,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
             "handoff": None,
             "usage": usage_delta or {},
             "usage_before": merge_usage(state.get("usage"), usage_delta),
-            "steps": [{"agent": "router", "action": "route", "detail": detail}],
+            "steps": [step("router", "route", detail)],
         }
 
     return route_question

@@ -46,7 +46,9 @@ with. Short requests have no plan to review, so they never pause.
 
 The rules that need no model (the request's shape, a part's length window, the critic's
 guard, plan checks, the best draft, bible updates, reading a review answer) are in
-:mod:`crossroads.agents.writer_rules`; this module holds the nodes and their state.
+:mod:`crossroads.agents.writers_rules`, the prompts in :mod:`crossroads.agents.writers_prompts`;
+this module holds the nodes and their state, and :mod:`crossroads.graphs.writers` the
+decisions between them and the wiring.
 
 Streaming: each finished part is emitted as a custom event
 ``{"type": "part", "index": i, "total": n, "title": ..., "text": ...}`` (1-based ``index``).
@@ -67,8 +69,8 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from crossroads.agents import writer_prompts as prompts
-from crossroads.agents.writer_rules import (
+from crossroads.agents import writers_prompts as prompts
+from crossroads.agents.writers_rules import (
     BibleUpdate,
     RequestShape,
     StoryPlan,
@@ -85,7 +87,7 @@ from crossroads.agents.writer_rules import (
     part_limits,
     short_plan,
 )
-from crossroads.graphs.state import AgentState
+from crossroads.contract import AgentState, earlier_messages, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
 from crossroads.tools.text_checks import (
@@ -163,10 +165,7 @@ def _request_text(state: WritersState) -> str:
 
 def _conversation(state: WritersState) -> str:
     """Recent turns of the thread (not the current question), fenced."""
-    history = list(state.get("messages") or [])
-    question = state.get("question", "")
-    if history and isinstance(history[-1], HumanMessage) and history[-1].content == question:
-        history = history[:-1]
+    history = earlier_messages(state.get("messages") or [], state.get("question", ""))
     turns = []
     for message in history[-HISTORY_TURNS:]:
         if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str):
@@ -194,10 +193,6 @@ def _text_of(message: BaseMessage) -> str:
         return content.strip()
     pieces = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
     return "".join(pieces).strip()
-
-
-def _step(action: str, detail: Any) -> dict[str, Any]:
-    return {"agent": AGENT, "action": action, "detail": detail}
 
 
 # --- state ----------------------------------------------------------------------------
@@ -277,10 +272,10 @@ def _bible(state: WritersState) -> Bible:
 
 async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Decline politely offline; otherwise classify the request and reset the team's state."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     if not settings.has_model:
         answer = OFFLINE_MODE_ANSWER if settings.offline and settings.model else OFFLINE_ANSWER
-        return {"answer": answer, "steps": [_step("offline", "writing needs a chat model")]}
+        return {"answer": answer, "steps": [step(AGENT, "offline", "writing needs a chat model")]}
     question = state["question"]
     shape = classify_request(question, max_parts=settings.max_parts)
     update: dict[str, Any] = {
@@ -306,7 +301,11 @@ async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict
         "critic_notes": [],
         "writer_memory": [],
         "steps": [
-            _step("classify", {k: v for k, v in dataclasses.asdict(shape).items() if v is not None})
+            step(
+                AGENT,
+                "classify",
+                {k: v for k, v in dataclasses.asdict(shape).items() if v is not None},
+            )
         ],
     }
     # A short request's plan is known now; a long one's comes from the planner.
@@ -318,7 +317,7 @@ async def start_request(state: WritersState, runtime: Runtime[Settings]) -> dict
 
 async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Creative: the premise the planner builds on."""
-    caller = ModelCaller(runtime.context, state, "writers.creative")
+    caller = ModelCaller(run_settings(runtime), state, "writers.creative")
     messages = [
         SystemMessage(content=prompts.CREATIVE_SYSTEM.format(max_words=PREMISE_MAX_WORDS)),
         HumanMessage(
@@ -336,7 +335,8 @@ async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict
         "creative_memory": [*(state.get("creative_memory") or []), premise],
         "usage": caller.usage_update(),
         "steps": [
-            _step(
+            step(
+                AGENT,
                 "premise",
                 {"words": _words(premise), "note": note} if note else {"words": _words(premise)},
             )
@@ -346,7 +346,7 @@ async def draft_premise(state: WritersState, runtime: Runtime[Settings]) -> dict
 
 async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Planner: the outline and the bible (structured), revised with the critic's issues."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     shape = _shape(state)
     caller = ModelCaller(settings, state, "writers.planner")
     part_rule = (
@@ -408,7 +408,7 @@ async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[st
         "plan_issues": [],
         "review_feedback": "",
         "usage": caller.usage_update(),
-        "steps": [_step("plan", detail)],
+        "steps": [step(AGENT, "plan", detail)],
     }
 
 
@@ -432,7 +432,7 @@ def plain_verdict(text: str) -> Verdict | None:
 
 async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Critic on the plan: deterministic checks, then the model's reading, into a verdict."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     plan = _plan(state)
     findings = check_plan(plan, _shape(state))
     caller = ModelCaller(settings, state, "writers.critic")
@@ -475,7 +475,7 @@ async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict
         *(state.get("critic_notes") or []),
         f"plan (revision {revisions}): {verdict}" + (f": {_clip(issues)}" if issues else ""),
     ]
-    update["steps"] = [_step("critique", detail)]
+    update["steps"] = [step(AGENT, "critique", detail)]
     return update
 
 
@@ -495,7 +495,7 @@ async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[s
     After :data:`MAX_REVIEW_ROUNDS` rounds of edits or feedback the run goes on with the
     plan in force.
     """
-    settings = runtime.context
+    settings = run_settings(runtime)
     plan = _plan(state)
     rounds = state.get("review_rounds", 0)
     payload = {
@@ -553,13 +553,13 @@ async def review_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[s
     elif outcome == "invalid":
         update["review_problem"] = REVIEW_BAD_EDITS.format(error=result)
         detail["problem"] = result
-    update["steps"] = [_step("review", detail)]
+    update["steps"] = [step(AGENT, "review", detail)]
     return update
 
 
 async def write_part(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Writer: the current part, or its revision with the critic's issues."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     shape = _shape(state)
     plan = _plan(state)
     index = state.get("part_index", 0)
@@ -606,14 +606,16 @@ async def write_part(state: WritersState, runtime: Runtime[Settings]) -> dict[st
         "writer_memory": memory,
         "usage": caller.usage_update(),
         "steps": [
-            _step("write", {"part": index + 1, "draft": len(drafts) + 1, "words": _words(text)})
+            step(
+                AGENT, "write", {"part": index + 1, "draft": len(drafts) + 1, "words": _words(text)}
+            )
         ],
     }
 
 
 async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Critic on a part: the text checks, then the model's reading; approval is enforced."""
-    settings = runtime.context
+    settings = run_settings(runtime)
     shape = _shape(state)
     plan = _plan(state)
     bible = _bible(state)
@@ -681,7 +683,7 @@ async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict
         "part_revisions": revisions + 1 if outcome == "revise" else revisions,
         "critic_notes": [*(state.get("critic_notes") or []), note],
         "usage": caller.usage_update(),
-        "steps": [_step("critique", detail)],
+        "steps": [step(AGENT, "critique", detail)],
     }
 
 
@@ -726,7 +728,7 @@ async def accept_part(state: WritersState) -> dict[str, Any]:
         "part_verdict": "",
         "writer_memory": [],
         "open_issues": open_issues,
-        "steps": [_step("accept", detail)],
+        "steps": [step(AGENT, "accept", detail)],
     }
 
 
@@ -735,7 +737,7 @@ async def update_memory(state: WritersState, runtime: Runtime[Settings]) -> dict
     bible = _bible(state)
     finished = (state.get("parts") or [])[-1]
     number = len(state.get("parts") or [])
-    caller = ModelCaller(runtime.context, state, "writers.bible")
+    caller = ModelCaller(run_settings(runtime), state, "writers.bible")
     messages = [
         SystemMessage(content=prompts.BIBLE_UPDATE_SYSTEM.format(max_words=SUMMARY_MAX_WORDS)),
         HumanMessage(
@@ -768,7 +770,7 @@ async def update_memory(state: WritersState, runtime: Runtime[Settings]) -> dict
         "summaries": [*(state.get("summaries") or []), summary],
         "bible": bible.model_dump(),
         "usage": caller.usage_update(),
-        "steps": [_step("update_bible", detail)],
+        "steps": [step(AGENT, "update_bible", detail)],
     }
 
 
@@ -813,69 +815,4 @@ async def assemble(state: WritersState) -> dict[str, Any]:
         "words": sum(_words(part["text"]) for part in parts),
         "open_issues": notes,
     }
-    return {"answer": body, "steps": [_step("assemble", detail)]}
-
-
-# --- routing (used by the graph builder) -----------------------------------------------
-
-
-def after_start(state: WritersState) -> str:
-    """Offline → end; short → write at once; long → the creative's premise."""
-    if not state.get("shape"):
-        return "end"
-    return "write_part" if state["shape"]["short"] else "draft_premise"
-
-
-def after_premise(state: WritersState) -> str:
-    """On to the planner, unless the creative's call failed."""
-    return "assemble" if state.get("error") else "plan_story"
-
-
-def after_plan(state: WritersState) -> str:
-    """Critic checks every plan, unless the planner's call failed."""
-    return "assemble" if state.get("error") else "critique_plan"
-
-
-def after_plan_critique(state: WritersState) -> str:
-    """Back to the planner with issues; else to review (if wanted) or to the first part."""
-    if state.get("error"):
-        return "assemble"
-    if state.get("plan_issues"):
-        return "plan_story"
-    return "review_plan" if state.get("review_wanted") else "write_part"
-
-
-def after_review(state: WritersState) -> str:
-    """Approved or edited → write; feedback → planner; invalid edits → ask again; stop → end."""
-    outcome = state.get("review_outcome")
-    if outcome == "stopped":
-        return "end"
-    if outcome == "feedback":
-        return "plan_story"
-    if outcome == "invalid":
-        return "review_plan"
-    return "write_part"
-
-
-def after_write(state: WritersState) -> str:
-    """Critic checks every draft, unless the writer's call failed."""
-    return "assemble" if state.get("error") else "critique_part"
-
-
-def after_part_critique(state: WritersState) -> str:
-    """Revise while allowed, else accept (approved or best draft)."""
-    if state.get("error"):
-        return "assemble"
-    return "write_part" if state.get("part_verdict") == "revise" else "accept_part"
-
-
-def after_accept(state: WritersState) -> str:
-    """Update the shared memory before the next part; after the last part, assemble."""
-    plan = state.get("plan") or {}
-    remaining = len(plan.get("parts") or []) - state.get("part_index", 0)
-    return "update_memory" if remaining > 0 else "assemble"
-
-
-def after_update(state: WritersState) -> str:
-    """Next part, unless the update's call failed."""
-    return "assemble" if state.get("error") else "write_part"
+    return {"answer": body, "steps": [step(AGENT, "assemble", detail)]}

@@ -31,8 +31,8 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
+from crossroads.contract import AgentInput
 from crossroads.graphs.calculator import build_calculator_graph
-from crossroads.graphs.state import AgentInput
 from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.calculator import evaluate_program

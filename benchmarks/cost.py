@@ -48,17 +48,13 @@ from langchain_core.tools import tool
 from pydantic import PrivateAttr
 
 from crossroads import Crossroads
-from crossroads.agents.calculator import EXTRACT_SYSTEM, PHRASE_SYSTEM
-from crossroads.agents.researcher import (
-    ANSWER_SYSTEM,
-    GRADE_SYSTEM,
-    REWRITE_SYSTEM,
-    keyword_query,
-)
-from crossroads.agents.router import ROUTER_SYSTEM
+from crossroads.agents.calculator_prompts import EXTRACT_SYSTEM, PHRASE_SYSTEM
+from crossroads.agents.researcher_prompts import ANSWER_SYSTEM, GRADE_SYSTEM, REWRITE_SYSTEM
+from crossroads.agents.router_prompts import ROUTER_SYSTEM
 from crossroads.evaluation import SuiteRow, contains_answer, load_suite, resolve_suite, score_answer
 from crossroads.testing import ScriptedChatModel, tool_call
 from crossroads.tools.calculator import calculator_tool, evaluate_program
+from crossroads.tools.passages import keyword_query
 from crossroads.tools.retrievers import LocalIndex, build_index
 
 ROOT = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ answered at all), next to the old reader measured in the same run on the same qu
   (``crossroads/data/example_corpus``), half answerable (with the expected text) and half
   about things the documents do not contain. Rows are split in two by a hash of the
   question: ``validation`` (used to set ``MIN_SUPPORT`` and the answer-type patterns in
-  ``agents/researcher.py``) and ``heldout`` (only measured). An answer is right when it
+  ``tools/passages.py``) and ``heldout`` (only measured). An answer is right when it
   contains the expected text, or, for an unanswerable question, when it declines. The old
   figures run the old ``extractive_answer`` (from git) on the same kept passages.
 

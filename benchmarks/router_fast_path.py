@@ -30,7 +30,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from crossroads.agents.router import decide_route
-from crossroads.graphs.registry import BUILTIN_AGENTS
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.offline_router import DEFAULT_CONFIDENCE_THRESHOLD, heldout_examples

@@ -48,7 +48,7 @@ from crossroads.registry import AgentSpec
 from crossroads.retry import is_transient
 from crossroads.settings import Settings
 from crossroads.thread_locks import ThreadLocks
-from crossroads.threads import ThreadInfo
+from crossroads.threads import ThreadInfo, new_thread_id
 from crossroads.usage import Usage, empty_usage
 from crossroads.validation import clean_question
 
@@ -200,13 +200,13 @@ class Crossroads:
 
             check_models(settings, ROLES)
         from crossroads.graphs.app import build_app_graph
-        from crossroads.graphs.registry import default_agents
-        from crossroads.registry import load_agent_modules, validate_agents
+        from crossroads.graphs.builtin_agents import default_agents
+        from crossroads.registry import load_agent_modules
 
         load_agent_modules(settings.agent_modules)
-        self.agents = validate_agents(agents if agents is not None else default_agents())
+        self.agents = tuple(agents if agents is not None else default_agents())
         """The agents this app routes among."""
-        self._builder = build_app_graph(agents=self.agents)
+        self._builder = build_app_graph(agents=self.agents)  # checks them (validate_agents)
         self._checkpointer_spec = checkpointer
         self._lock = threading.Lock()
         self._portal_cm: Any = None
@@ -398,13 +398,15 @@ class Crossroads:
         """
         text = clean_question(question)
         portal = self._start()
-        return portal.call(self._arun, {"question": text}, thread_id or _new_thread())
+        return portal.call(self._arun, {"question": text}, thread_id or new_thread_id())
 
     async def aask(self, question: str | bytes, thread_id: str | None = None) -> Result:
         """Async :meth:`ask`; safe to run many at once."""
         text = clean_question(question)
         portal = await self._astart()
-        future = portal.start_task_soon(self._arun, {"question": text}, thread_id or _new_thread())
+        future = portal.start_task_soon(
+            self._arun, {"question": text}, thread_id or new_thread_id()
+        )
         return await asyncio.wrap_future(future)
 
     def resume(self, thread_id: str, value: Any = True) -> Result:
@@ -527,7 +529,7 @@ class Crossroads:
         text = clean_question(question)
         portal = self._start()
         events: queue.Queue[Any] = queue.Queue()
-        pump = self._pump({"question": text}, thread_id or _new_thread(), events.put)
+        pump = self._pump({"question": text}, thread_id or new_thread_id(), events.put)
         future = portal.start_task_soon(pump)
         try:
             while True:
@@ -554,7 +556,7 @@ class Crossroads:
         def put(item: Any) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
-        pump = self._pump({"question": text}, thread_id or _new_thread(), put)
+        pump = self._pump({"question": text}, thread_id or new_thread_id(), put)
         future = portal.start_task_soon(pump)
         try:
             while True:
@@ -633,10 +635,6 @@ class Crossroads:
 
 _DONE = object()
 """Marks the end of a stream handed across event loops."""
-
-
-def _new_thread() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 def _still_failing(error: BaseException) -> str:

@@ -30,7 +30,7 @@ columns: predicted), answer accuracy by kind, model calls, input/output tokens a
 request (mean, p50, p95: linear interpolation between order statistics), and every error.
 
 The metric functions are pure; :func:`run_suite` is the only part that runs the app. The
-``crossroads eval`` command (``crossroads.eval_cli``) adds a progress bar, the optional PNG
+``crossroads eval`` command (``crossroads.cli.evaluate``) adds a progress bar, the optional PNG
 (:func:`write_plot`) and the shipped suites (:data:`SHIPPED_SUITES`).
 """
 
@@ -44,12 +44,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crossroads.errors import InputError
+from crossroads.tools.text import STATED_NUMBER, stated_numbers
 
 if TYPE_CHECKING:
     from crossroads.api import Crossroads, Result
@@ -239,9 +240,6 @@ def _read_answers(value: Any, where: Mapping[str, Any]) -> tuple[str, ...]:
 
 # -- answer metrics ---------------------------------------------------------------------------
 
-# A number as people write it: optional minus (only when not glued to a word or number before
-# it, so "6-4" is 6 and 4), thousands separators, decimals. "36." at a sentence's end is 36.
-_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<![\w.])-?\.\d+")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
@@ -256,13 +254,7 @@ def _digits(text: str) -> str:
 
 def numbers_in(text: str) -> list[Decimal]:
     """Every number in ``text``, in order, number words included."""
-    values = []
-    for match in _NUMBER.finditer(_digits(text)):
-        try:
-            values.append(Decimal(match.group().replace(",", "")))
-        except InvalidOperation:  # the pattern only matches numerals; kept for safety
-            continue
-    return values
+    return stated_numbers(_digits(text))
 
 
 def final_number(text: str) -> Decimal | None:
@@ -299,7 +291,7 @@ def numeric_match(answer: str, expected: str) -> bool:
 
 def is_number(text: str) -> bool:
     """Whether ``text`` is one number and nothing else but a unit sign or ``%``."""
-    stripped = _NUMBER.sub("", _digits(text)).strip(" $€£%.")
+    stripped = STATED_NUMBER.sub("", _digits(text)).strip(" $€£%.")
     return not stripped and len(numbers_in(text)) == 1
 
 

@@ -38,15 +38,14 @@ from langchain_core.runnables.config import ensure_config, merge_configs
 from pydantic import BaseModel
 
 from crossroads.errors import (
-    NO_FIRST_BYTE,
     BudgetExceeded,
     ConfigurationError,
     CrossroadsError,
     FirstByteTimeout,
     ModelError,
-    describe_provider_error,
 )
 from crossroads.models import NO_MODEL, resolve_model
+from crossroads.provider_errors import NO_FIRST_BYTE, describe_provider_error
 from crossroads.retry import async_retrying, is_transient
 from crossroads.settings import Settings
 from crossroads.structured import (

@@ -30,8 +30,8 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, To
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from crossroads.contract import AgentInput, AgentOutput, AgentState, Step, run_settings, step
 from crossroads.errors import ConfigurationError, CrossroadsError
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
@@ -87,9 +87,9 @@ def build_mcp_agent_graph(
     """The agent's subgraph: one node that talks to the model and the MCP server's tools."""
 
     async def answer(state: AgentState, runtime: Runtime[Settings]) -> dict[str, Any]:
-        settings = runtime.context or Settings.from_env()
+        settings = run_settings(runtime)
         caller = ModelCaller(settings, state, f"{name}.answer")
-        steps: list[dict[str, Any]] = []
+        steps: list[Step] = []
         try:
             tools = await _load_tools(name, connection, settings.request_timeout)
         except CrossroadsError as error:
@@ -122,9 +122,7 @@ def build_mcp_agent_graph(
                     messages.append(
                         ToolMessage(content=output, tool_call_id=call["id"] or call["name"])
                     )
-                    steps.append(
-                        {"agent": name, "action": "tool", "detail": {"tool": call["name"]}}
-                    )
+                    steps.append(step(name, "tool", {"tool": call["name"]}))
                     if not any(s["title"] == call["name"] for s in sources):
                         sources.append(
                             {
@@ -194,7 +192,6 @@ def mcp_agent(
         build=lambda: build_mcp_agent_graph(
             name, connection, tool_names=tool_names, max_tool_calls=max_tool_calls
         ),
-        metadata={"mcp": {k: v for k, v in connection.items() if k != "env"}},
     )
 
 

@@ -3,14 +3,14 @@
 An agent is registered with a name (its route label), a description and a few example
 questions; the router's multiple-choice question is built from these, never from
 hard-coded branches. ``math``, ``fact`` and ``none`` are simply the three built-in
-registrations (see ``crossroads.graphs.registry``).
+registrations (see ``crossroads.graphs.builtin_agents``).
 
     >>> from crossroads.registry import AgentSpec
     >>> spec = AgentSpec(name="units", description="Converts between units.",
     ...                  build=my_builder, examples=("how many km is 3 miles?",))
 
 ``build`` returns the agent's subgraph (an uncompiled ``StateGraph`` or a compiled graph)
-whose state follows ``crossroads.graphs.state.AgentState``: it reads ``question`` (and
+whose state follows the agent contract (``crossroads.contract.AgentState``): it reads ``question`` (and
 ``messages``, ``context``, ``last_value``) and returns ``answer``, ``sources``, ``steps``,
 ``usage``, ``error`` and ``handoff``.
 """
@@ -20,13 +20,16 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from crossroads.errors import ConfigurationError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-RESERVED_NAMES = frozenset({"router", "intake", "respond", "planner_step", "start", "end"})
+RESERVED_NAMES = frozenset({"intake", "router", "respond", "plan_step", "start", "end"})
+"""Node names of the app graph itself (:func:`crossroads.graphs.app.build_app_graph`; a test
+keeps the two in step), and LangGraph's own ``start``/``end``: an agent named like one of
+them would replace that node."""
 
 BAD_NAME = (
     "agent name {name!r} is not valid: use snake_case (lower-case letters, digits and "
@@ -48,7 +51,6 @@ class AgentSpec:
         build: Returns the agent's subgraph.
         examples: Example questions for the router's few-shot prompt.
         node: Node name in the app graph (default: ``name``).
-        needs_model: ``False`` when the agent can answer without a chat model.
     """
 
     name: str
@@ -56,8 +58,6 @@ class AgentSpec:
     build: Callable[[], Any]
     examples: tuple[str, ...] = ()
     node: str = ""
-    needs_model: bool = True
-    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not NAME_PATTERN.match(self.name):
@@ -71,6 +71,8 @@ class AgentSpec:
         node = self.node or self.name
         if not NAME_PATTERN.match(node):
             raise ConfigurationError(BAD_NAME.format(name=node))
+        if node in RESERVED_NAMES:
+            raise ConfigurationError(RESERVED.format(name=node))
         object.__setattr__(self, "node", node)
         object.__setattr__(self, "examples", tuple(self.examples))
 
@@ -104,7 +106,6 @@ def register_agent(
     *,
     examples: Sequence[str] = (),
     node: str = "",
-    needs_model: bool = True,
 ) -> AgentSpec:
     """Register an agent for every ``Crossroads`` created afterwards in this process.
 
@@ -120,7 +121,6 @@ def register_agent(
         build=builder,
         examples=tuple(examples),
         node=node,
-        needs_model=needs_model,
     )
     with _lock:
         validate_agents([*_registered, spec])

@@ -7,6 +7,8 @@ checkpoints (bounded by ``limit``), and one state and transcript read per thread
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +16,12 @@ from typing import Any
 from crossroads import transcript
 
 TITLE_CHARS = 60
+
+
+def new_thread_id() -> str:
+    """A fresh thread id: the day it was made, then 12 random hex digits
+    (``20261130-3f9c2a1b7d4e``), so a list of threads reads in order and ids do not collide."""
+    return time.strftime("%Y%m%d-") + uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True)

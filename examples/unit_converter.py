@@ -4,7 +4,7 @@ This is the worked example for adding a route to Crossroads (notebook
 ``notebooks/05_your_own_agent.ipynb`` runs it). An agent is three things:
 
 * a **tool**: :func:`convert`, a plain function with no model inside;
-* a **subgraph** that follows the agent contract of :mod:`crossroads.graphs.state`: it reads
+* a **subgraph** that follows the agent contract of :mod:`crossroads.contract`: it reads
   ``question`` and returns ``answer``, ``steps`` and ``usage`` (``handoff`` when it gives up,
   so the router can try another agent once). Its private key, ``conversion``, never leaves it;
 * an :class:`~crossroads.registry.AgentSpec`: the route name and the description the router
@@ -13,15 +13,14 @@ This is the worked example for adding a route to Crossroads (notebook
 ::
 
     from crossroads import Crossroads
-    from crossroads.graphs.registry import BUILTIN_AGENTS
+    from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
     from crossroads.examples.unit_converter import UNITS_AGENT
 
     app = Crossroads(agents=[*BUILTIN_AGENTS, UNITS_AGENT])
     app.ask("how many km is 26.2 miles?").answer   # '26.2 mile = 42.1648 km'
 
 or, for every app made afterwards in this process,
-``crossroads.register_agent("units", description, build_units_graph, examples=[...],
-needs_model=False)``.
+``crossroads.register_agent("units", description, build_units_graph, examples=[...])``.
 
 Reading the question is a regular expression, not a model: the agent answers the same with or
 without a key, and says plainly (with a ``handoff``) when it cannot read a question.
@@ -34,9 +33,9 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from crossroads.contract import AgentInput, AgentOutput, AgentState, step
 from crossroads.errors import InputError
 from crossroads.graphs.guard import guarded
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
 from crossroads.usage import empty_usage
@@ -124,11 +123,6 @@ def convert(value: float, source: str, target: str) -> float:
 # --- the agent: two nodes, an edge and a spec ------------------------------------------
 
 
-def step(action: str, detail: Any) -> dict[str, Any]:
-    """One visible step for ``Result.steps``."""
-    return {"agent": AGENT, "action": action, "detail": detail}
-
-
 class UnitsState(AgentState, total=False):
     """The contract's keys plus this agent's private one."""
 
@@ -142,8 +136,8 @@ async def read_question(state: UnitsState) -> dict[str, Any]:
         if found := pattern.search(state["question"].lower()):
             value = float(found["value"].replace(",", ""))
             asked = {"value": value, "source": found["src"], "target": found["dst"]}
-            return {"conversion": asked, "steps": [step("read", asked)]}
-    gave_up = step("give_up", UNREADABLE)
+            return {"conversion": asked, "steps": [step(AGENT, "read", asked)]}
+    gave_up = step(AGENT, "give_up", UNREADABLE)
     return {"answer": UNREADABLE, "handoff": "not a unit conversion", "steps": [gave_up]}
 
 
@@ -153,7 +147,7 @@ async def answer(state: UnitsState) -> dict[str, Any]:
     try:
         source, target = unit_named(asked["source"]), unit_named(asked["target"])
     except InputError as error:  # another agent may know this unit: hand the question back
-        failed = step("convert", {"error": str(error)})
+        failed = step(AGENT, "convert", {"error": str(error)})
         return {
             "answer": f"I could not convert that: {error}.",
             "handoff": str(error),
@@ -164,9 +158,9 @@ async def answer(state: UnitsState) -> dict[str, Any]:
     except InputError as error:  # km to kg: no other agent can do better, so no handoff
         return {
             "answer": f"I could not convert that: {error}.",
-            "steps": [step("convert", {"error": str(error)})],
+            "steps": [step(AGENT, "convert", {"error": str(error)})],
         }
-    done = step("convert", {"value": value, "unit": target})
+    done = step(AGENT, "convert", {"value": value, "unit": target})
     text = f"{asked['value']:g} {source} = {value:.6g} {target}"
     return {"answer": text, "steps": [done], "usage": empty_usage()}  # no model was called
 
@@ -195,6 +189,5 @@ UNITS_AGENT = AgentSpec(
     "mass (kg, pounds, ounces) and temperature (°C, °F, kelvin).",
     build=build_units_graph,
     examples=("how many km is 26 miles?", "100 °F in celsius", "convert 5 pounds to kg"),
-    needs_model=False,
 )
 """The spec to route to: ``Crossroads(agents=[*BUILTIN_AGENTS, UNITS_AGENT])``."""

@@ -41,10 +41,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from crossroads.agents.router import make_router_node
+from crossroads.contract import Source, run_settings
 from crossroads.errors import InputError
+from crossroads.graphs.builtin_agents import default_agents
 from crossroads.graphs.guard import guarded
-from crossroads.graphs.registry import default_agents
-from crossroads.graphs.state import AppState, InputState, OutputState, Source
+from crossroads.graphs.state import AppState, InputState, OutputState
 from crossroads.registry import AgentSpec, validate_agents
 from crossroads.settings import Settings
 from crossroads.tools.markup import strip_echoed_markup
@@ -65,7 +66,7 @@ MAX_FOOTER_SOURCES = 8
 
 async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Validate the question and start a fresh request on the thread."""
-    settings = runtime.context or Settings.from_env()
+    settings = run_settings(runtime)
     reset: dict[str, Any] = {
         "answer": "",
         "route": "",

@@ -30,8 +30,8 @@ from crossroads.agents.calculator import (
     phrase,
     prepare,
 )
+from crossroads.contract import AgentInput, AgentOutput
 from crossroads.graphs.guard import guarded, stop_on_error
-from crossroads.graphs.state import AgentInput, AgentOutput
 from crossroads.settings import Settings
 
 

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from crossroads.contract import step
 from crossroads.errors import BudgetExceeded, CrossroadsError
 from crossroads.llm import collect_callers
 from crossroads.usage import merge_usage
@@ -45,7 +46,7 @@ def guarded(agent: str, action: str, node: NodeFn) -> NodeFn:
         return {
             "usage": usage or {},
             "error": str(failure),
-            "steps": [{"agent": agent, "action": action, "detail": detail}],
+            "steps": [step(agent, action, detail)],
         }
 
     return run

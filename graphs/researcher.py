@@ -6,7 +6,8 @@ START → rewrite → retrieve → grade ─┬─ answer → END      (kept pas
                                     └─ END                (a node failed: error in state)
 ```
 
-The loop is bounded: ``grade`` sends the run back to ``rewrite`` only while fewer than
+The loop is bounded: ``after_grade`` (the one decision, kept here with the edges it drives)
+sends the run back to ``rewrite`` only while fewer than
 ``min(settings.max_tries, MAX_SEARCH_ROUNDS)`` searches were made. Nodes are wrapped with
 :func:`~crossroads.graphs.guard.guarded`, so an unexpected ``CrossroadsError`` ends the
 subgraph with ``error`` set instead of raising (the agent itself degrades gracefully when a
@@ -27,21 +28,40 @@ Wikipedia endpoint) and for callers with their own retriever::
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from crossroads.agents.researcher import (
     AGENT,
     ResearchState,
-    after_grade,
     answer_question,
     grade_passages,
     make_retrieve_node,
     rewrite_query,
+    rounds_allowed,
 )
+from crossroads.contract import AgentInput, AgentOutput, run_settings
 from crossroads.graphs.guard import guarded, stop_on_error
-from crossroads.graphs.state import AgentInput, AgentOutput
 from crossroads.retry import node_retry_policy
 from crossroads.search import SearchFactory
 from crossroads.settings import Settings
+
+
+async def after_grade(state: ResearchState, runtime: Runtime[Settings]) -> str:
+    """``answer`` when something was kept or searching again cannot help, else ``rewrite``."""
+    if state.get("error"):
+        return "end"
+    if state.get("kept"):
+        return "answer"
+    rounds = state.get("rounds") or []
+    latest = rounds[-1] if rounds else None
+    if latest is None or not latest["backends"]:
+        return "answer"  # nothing could be searched; another query changes nothing
+    if len(latest["failed"]) == len(latest["backends"]):
+        return "answer"  # every backend failed; the query was not the problem
+    settings = run_settings(runtime)
+    if settings.has_model and len(rounds) < rounds_allowed(settings):
+        return "rewrite"
+    return "answer"
 
 
 def build_researcher_graph(

@@ -1,45 +1,22 @@
-"""State schemas: the app's state and the contract every agent subgraph follows.
-
-This module is a leaf: it imports nothing from ``agents/`` or the graph builders, so agents
-may import it for their node signatures (the one thing an agent takes from ``graphs/``).
+"""The app graph's state: what a caller passes in, what a run hands back, and what the app
+graph keeps in between. The agent contract it is built on lives in :mod:`crossroads.contract`.
 
 Per-request keys (``answer``, ``sources``, ``steps``, ``usage``, ``error``, ...) are reset by
 the app's ``intake`` node at the start of every question; ``messages`` and ``last_value``
 live for the whole thread, so follow-ups work.
-
-Reducers are written by one place each. An agent subgraph never receives the parent's
-``usage``, ``steps`` or ``sources`` (they are not in :class:`AgentInput`), so what it returns
-is only what it added, and the parent's reducer adds it once.
 """
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, NotRequired
+from typing import Annotated
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
+from crossroads.contract import Source, Step
 from crossroads.usage import Usage, merge_usage
-
-
-class Source(TypedDict):
-    """A source an answer cites; ``index`` matches the answer's ``[n]`` markers."""
-
-    index: int
-    title: str
-    url: str
-    backend: str
-    snippet: NotRequired[str]
-
-
-class Step(TypedDict):
-    """One visible step of a request, for ``Result.steps``."""
-
-    agent: str
-    action: str
-    detail: NotRequired[Any]
 
 
 class InputState(TypedDict, total=False):
@@ -115,43 +92,3 @@ class AppState(TypedDict, total=False):
     sources in its text, for clients that render only messages."""
     asked_id: str | None
     """Id of the human message the last request answered (so a chat turn is taken once)."""
-
-
-class AgentInput(TypedDict, total=False):
-    """What every agent subgraph receives from the app."""
-
-    question: str
-    messages: list[AnyMessage]
-    route: str
-    started_at: float
-    mode: str
-    last_value: int | float | None
-    context: str
-    usage_before: Usage
-    """Usage so far in this request, so budgets count the whole request."""
-
-
-class AgentOutput(TypedDict, total=False):
-    """What every agent subgraph hands back to the app."""
-
-    answer: str
-    sources: list[Source]
-    steps: list[Step]
-    usage: Usage
-    error: str | None
-    handoff: str | None
-    gave_up: bool
-    """The agent could not answer (its answer says why) but did not hand the question back:
-    a plan stops there; a single question ends with that answer."""
-    last_value: int | float | None
-
-
-class AgentState(AgentInput, AgentOutput, total=False):
-    """Base for an agent subgraph's internal state: the shared contract plus reducers.
-
-    Agents subclass it and add their private keys.
-    """
-
-    sources: Annotated[list[Source], operator.add]
-    steps: Annotated[list[Step], operator.add]
-    usage: Annotated[Usage, merge_usage]

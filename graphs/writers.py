@@ -18,7 +18,8 @@ write_part → critique_part ─┬─ write_part   (revise, while revisions are
 Every node that calls a model is wrapped with :func:`~crossroads.graphs.guard.guarded`; a
 failure (a spent budget, a model that failed for good) sends the run to ``assemble``, which
 answers with what was written so far and a note saying why it stopped. The nodes, prompts
-and the rules they follow are in :mod:`crossroads.agents.writers`.
+and the rules they follow are in :mod:`crossroads.agents.writers`; the decisions between them
+(``after_*``) are here, next to the edges they drive.
 """
 
 from __future__ import annotations
@@ -27,11 +28,76 @@ from langgraph.graph import END, START, StateGraph
 
 from crossroads.agents import writers
 from crossroads.agents.writers import WritersState
+from crossroads.contract import AgentInput, AgentOutput
 from crossroads.graphs.guard import NodeFn, guarded
-from crossroads.graphs.state import AgentInput, AgentOutput
 from crossroads.settings import Settings
 
 AGENT = "writers"
+
+
+# -- decisions: which node runs next (async, so LangGraph runs them on the event loop) --
+
+
+async def after_start(state: WritersState) -> str:
+    """Offline → end; short → write at once; long → the creative's premise."""
+    if not state.get("shape"):
+        return "end"
+    return "write_part" if state["shape"]["short"] else "draft_premise"
+
+
+async def after_premise(state: WritersState) -> str:
+    """On to the planner, unless the creative's call failed."""
+    return "assemble" if state.get("error") else "plan_story"
+
+
+async def after_plan(state: WritersState) -> str:
+    """Critic checks every plan, unless the planner's call failed."""
+    return "assemble" if state.get("error") else "critique_plan"
+
+
+async def after_plan_critique(state: WritersState) -> str:
+    """Back to the planner with issues; else to review (if wanted) or to the first part."""
+    if state.get("error"):
+        return "assemble"
+    if state.get("plan_issues"):
+        return "plan_story"
+    return "review_plan" if state.get("review_wanted") else "write_part"
+
+
+async def after_review(state: WritersState) -> str:
+    """Approved or edited → write; feedback → planner; invalid edits → ask again; stop → end."""
+    outcome = state.get("review_outcome")
+    if outcome == "stopped":
+        return "end"
+    if outcome == "feedback":
+        return "plan_story"
+    if outcome == "invalid":
+        return "review_plan"
+    return "write_part"
+
+
+async def after_write(state: WritersState) -> str:
+    """Critic checks every draft, unless the writer's call failed."""
+    return "assemble" if state.get("error") else "critique_part"
+
+
+async def after_part_critique(state: WritersState) -> str:
+    """Revise while allowed, else accept (approved or best draft)."""
+    if state.get("error"):
+        return "assemble"
+    return "write_part" if state.get("part_verdict") == "revise" else "accept_part"
+
+
+async def after_accept(state: WritersState) -> str:
+    """Update the shared memory before the next part; after the last part, assemble."""
+    plan = state.get("plan") or {}
+    remaining = len(plan.get("parts") or []) - state.get("part_index", 0)
+    return "update_memory" if remaining > 0 else "assemble"
+
+
+async def after_update(state: WritersState) -> str:
+    """Next part, unless the update's call failed."""
+    return "assemble" if state.get("error") else "write_part"
 
 
 def build_writers_graph() -> StateGraph[WritersState, Settings, AgentInput, AgentOutput]:
@@ -61,18 +127,18 @@ def build_writers_graph() -> StateGraph[WritersState, Settings, AgentInput, Agen
     graph.add_edge(START, "start_request")
     graph.add_conditional_edges(
         "start_request",
-        writers.after_start,
+        after_start,
         {"end": END, "write_part": "write_part", "draft_premise": "draft_premise"},
     )
     graph.add_conditional_edges(
-        "draft_premise", writers.after_premise, {"plan_story": "plan_story", "assemble": "assemble"}
+        "draft_premise", after_premise, {"plan_story": "plan_story", "assemble": "assemble"}
     )
     graph.add_conditional_edges(
-        "plan_story", writers.after_plan, {"critique_plan": "critique_plan", "assemble": "assemble"}
+        "plan_story", after_plan, {"critique_plan": "critique_plan", "assemble": "assemble"}
     )
     graph.add_conditional_edges(
         "critique_plan",
-        writers.after_plan_critique,
+        after_plan_critique,
         {
             "plan_story": "plan_story",
             "review_plan": "review_plan",
@@ -82,7 +148,7 @@ def build_writers_graph() -> StateGraph[WritersState, Settings, AgentInput, Agen
     )
     graph.add_conditional_edges(
         "review_plan",
-        writers.after_review,
+        after_review,
         {
             "end": END,
             "plan_story": "plan_story",
@@ -92,21 +158,21 @@ def build_writers_graph() -> StateGraph[WritersState, Settings, AgentInput, Agen
     )
     graph.add_conditional_edges(
         "write_part",
-        writers.after_write,
+        after_write,
         {"critique_part": "critique_part", "assemble": "assemble"},
     )
     graph.add_conditional_edges(
         "critique_part",
-        writers.after_part_critique,
+        after_part_critique,
         {"write_part": "write_part", "accept_part": "accept_part", "assemble": "assemble"},
     )
     graph.add_conditional_edges(
         "accept_part",
-        writers.after_accept,
+        after_accept,
         {"update_memory": "update_memory", "assemble": "assemble"},
     )
     graph.add_conditional_edges(
-        "update_memory", writers.after_update, {"write_part": "write_part", "assemble": "assemble"}
+        "update_memory", after_update, {"write_part": "write_part", "assemble": "assemble"}
     )
     graph.add_edge("assemble", END)
     return graph

@@ -42,8 +42,9 @@ else:
 # %% [markdown]
 # ## The engine alone
 #
-# The engine is a plain function (`crossroads.tools.calculator`): an allow-list of syntax in
-# front of numexpr, nothing else is evaluated. Its errors are written for the model to act on.
+# The engine is a plain function (`crossroads.tools.calculator`): an allow-list of syntax
+# walked by its own evaluator (no `eval`, no numexpr). Its errors are written for the model to
+# act on.
 
 # %%
 from crossroads.tools.calculator import CalculatorError, evaluate

@@ -17,7 +17,7 @@
 # # Your own agent: a new route, its tools, and the graph
 #
 # An agent is a **tool** (a plain function), a **subgraph** that follows the agent contract in
-# `crossroads.graphs.state` (question in; answer, steps, usage out) and an **`AgentSpec`**: the
+# `crossroads.contract` (question in; answer, steps, usage out) and an **`AgentSpec`**: the
 # route name and the description the router chooses by. The worked example is a unit converter
 # in `examples/unit_converter.py`; it needs no model.
 
@@ -71,7 +71,7 @@ print(output["steps"])
 import tempfile
 
 from crossroads import Crossroads
-from crossroads.graphs.registry import BUILTIN_AGENTS
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 from crossroads.testing import ScriptedChatModel
 
 UNITS_ROUTE = {"route": "units", "reason": "a unit conversion"}
@@ -130,7 +130,6 @@ register_agent(
     UNITS_AGENT.description,
     build_units_graph,
     examples=UNITS_AGENT.examples,
-    needs_model=False,
 )
 with Crossroads(model, checkpointer="memory") as registered:
     print([spec.name for spec in registered.agents])

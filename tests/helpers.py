@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 from crossroads.registry import AgentSpec
 
 
@@ -34,7 +34,7 @@ def echo_agent_graph(name: str, *, handoff: str | None = None) -> StateGraph[Any
 
 def echo_specs(**handoffs: str) -> list[AgentSpec]:
     """math/fact/none agents that echo, with the built-in descriptions."""
-    from crossroads.graphs.registry import BUILTIN_AGENTS
+    from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 
     return [
         AgentSpec(

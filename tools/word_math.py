@@ -25,7 +25,7 @@ How a question is read:
    shared among 6 kids") or a rate ("each bag holds 6 potatoes" … "in 7 bags"). The last
    sentence must ask "how many" / "how much". Comparisons, ages, times and speeds decline.
 
-The expression uses Python/numexpr syntax (``+ - * / **``, ``sqrt(x)``, parentheses), the
+The expression uses Python syntax (``+ - * / **``, ``sqrt(x)``, parentheses), the
 language of :func:`crossroads.tools.calculator.evaluate`. Example::
 
     >>> read_expression("I have 10 apples and I ate four. How many do I have left?")
@@ -824,7 +824,7 @@ def read(question: str, *, previous: str | float | None = None) -> Reading | Dec
         return Decline(DECLINE_EMPTY)
     previous_text = _format_previous(previous)
     stripped = question.strip().rstrip("?=!. ")
-    # Bare expressions pass through as typed; only ^ becomes ** (numexpr's power).
+    # Bare expressions pass through as typed; only ^ becomes ** (the engine's power).
     candidate = _LEAD_INS.sub("", stripped.lower(), count=1).strip()
     candidate = candidate.replace("×", "*").replace("÷", "/").replace("−", "-")
     if (

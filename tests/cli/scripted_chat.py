@@ -1,7 +1,7 @@
 """Run ``crossroads chat`` with a scripted model, for pseudo-terminal tests.
 
-The real CLI runs unchanged; only the model is replaced (``crossroads.cli.make_app`` builds
-the app), so the test drives the real REPL, streaming, slash commands and SQLite threads.
+The real CLI runs unchanged; only the model is replaced (``crossroads.cli.chat.make_app`` builds
+the chat's app), so the test drives the real REPL, streaming, slash commands and SQLite threads.
 
 Usage: python tests/cli/scripted_chat.py [chat options...]
 """
@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from crossroads import Crossroads, cli
+from crossroads.cli import chat
 from crossroads.testing import ScriptedChatModel
 
 
@@ -41,6 +42,6 @@ def _agents() -> Any:
 
 
 if __name__ == "__main__":
-    cli.make_app = scripted_app
+    chat.make_app = scripted_app
     sys.argv = ["crossroads", *sys.argv[1:]]
     cli.run()

@@ -9,8 +9,8 @@ from langchain_core.messages import HumanMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 from crossroads.graphs.guard import guarded
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings

@@ -32,10 +32,10 @@ import pytest
 import requests
 
 from crossroads import Crossroads, Result
-from crossroads.agents.calculator import EXTRACT_SYSTEM, PHRASE_SYSTEM
+from crossroads.agents.calculator_prompts import EXTRACT_SYSTEM, PHRASE_SYSTEM
 from crossroads.agents.router import FELL_BACK
-from crossroads.agents.writer_prompts import WRITER_SYSTEM
-from crossroads.graphs.registry import FACT, MATH, NONE
+from crossroads.agents.writers_prompts import WRITER_SYSTEM
+from crossroads.graphs.builtin_agents import FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.retry import is_transient, node_retry_policy
 from crossroads.settings import ROLES, Settings

@@ -12,7 +12,7 @@ pytest.importorskip("langchain_mcp_adapters")
 
 from crossroads import Crossroads
 from crossroads.errors import ConfigurationError
-from crossroads.graphs.registry import default_agents
+from crossroads.graphs.builtin_agents import default_agents
 from crossroads.mcp_agent import mcp_agent
 from crossroads.testing import ScriptedChatModel, tool_call
 

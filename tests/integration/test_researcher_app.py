@@ -18,7 +18,7 @@ import pytest
 
 from crossroads import Crossroads
 from crossroads.agents.researcher import EXTRACTIVE_PREFIX
-from crossroads.graphs.registry import FACT, MATH, NONE
+from crossroads.graphs.builtin_agents import FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.registry import AgentSpec
 from crossroads.search import make_search

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from crossroads import cli
 from crossroads.api import Result
+from crossroads.cli import commands as cli
 from crossroads.terminal import plain_for_terminal
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,9 +13,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from crossroads import Crossroads, Result
+from crossroads.contract import AgentInput, AgentOutput, AgentState
 from crossroads.graphs.app import build_app_graph
 from crossroads.graphs.guard import guarded
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings

@@ -16,8 +16,8 @@ from crossroads.agents.calculator import (
     strip_lead_in,
     template_answer,
 )
+from crossroads.contract import AgentInput
 from crossroads.graphs.calculator import build_calculator_graph
-from crossroads.graphs.state import AgentInput
 from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.calculator import CalculatorError, evaluate

@@ -8,8 +8,8 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from crossroads import Crossroads
-from crossroads.graphs.registry import MATH
-from crossroads.graphs.state import AgentInput, AgentOutput, AgentState
+from crossroads.contract import AgentInput, AgentOutput, AgentState
+from crossroads.graphs.builtin_agents import MATH
 from crossroads.registry import AgentSpec
 from crossroads.testing import ScriptedChatModel
 

@@ -9,15 +9,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from crossroads.agents.researcher import (
-    EXTRACTIVE_PREFIX,
-    answer_type,
-    extractive_answer,
-    offline_decline,
-)
+from crossroads.agents.researcher import EXTRACTIVE_PREFIX, offline_decline
 from crossroads.cli import app
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.settings import Settings
+from crossroads.tools.passages import answer_type, extractive_answer
 from crossroads.tools.retrievers import build_index
 
 EXAMPLES = Path(str(resources.files("crossroads") / "data" / "example_corpus"))

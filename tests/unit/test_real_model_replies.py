@@ -298,7 +298,7 @@ def test_no_answer_contains_a_fence_or_entity_the_question_did_not(make_app: Mak
 
 
 def test_eval_takes_the_server_address(tmp_path: Path) -> None:
-    from crossroads.eval_cli import _make_app
+    from crossroads.cli.evaluate import _make_app
 
     app = _make_app(None, True, None, tmp_path, base_url="http://127.0.0.1:8080/v1")
     with app:

@@ -11,9 +11,10 @@ import pytest
 
 from crossroads import Crossroads, register_agent
 from crossroads.errors import ConfigurationError
-from crossroads.graphs.registry import BUILTIN_AGENTS, FACT, MATH, NONE
+from crossroads.graphs.app import build_app_graph
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS, FACT, MATH, NONE
 from crossroads.graphs.researcher import build_researcher_graph
-from crossroads.registry import AgentSpec, registered_agents, unregister_agent
+from crossroads.registry import RESERVED_NAMES, AgentSpec, registered_agents, unregister_agent
 from crossroads.testing import ScriptedChatModel
 from crossroads.tools.retrievers import Passage
 from tests.helpers import echo_agent_graph
@@ -94,6 +95,20 @@ def test_duplicate_names_are_rejected(clean_registry: None) -> None:
 def test_names_must_be_snake_case_and_free(name: str) -> None:
     with pytest.raises(ConfigurationError):
         AgentSpec(name=name, description="x", build=lambda: None)
+
+
+@pytest.mark.parametrize("field", ["name", "node"])
+def test_an_agent_named_like_an_app_node_gets_a_clear_error(field: str) -> None:
+    """Every node of the app graph is reserved, under either of an agent's names (a raw
+    LangGraph ``ValueError`` about a duplicate node is what this used to give)."""
+    nodes = set(build_app_graph(agents=BUILTIN_AGENTS).nodes) - {
+        spec.node for spec in BUILTIN_AGENTS
+    }
+    assert nodes and nodes <= RESERVED_NAMES
+    for node in sorted(nodes):
+        names = {"name": node} if field == "name" else {"name": "mine", "node": node}
+        with pytest.raises(ConfigurationError, match=f"agent name '{node}' is reserved"):
+            AgentSpec(**names, description="x", build=lambda: None)
 
 
 def test_an_agent_needs_a_description() -> None:

@@ -16,18 +16,14 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from crossroads.agents.researcher import (
-    EXTRACTIVE_PREFIX,
-    UNTRUSTED_RULE,
-    check_citations,
-    fence_passage,
-    keyword_query,
-)
+from crossroads.agents.researcher import EXTRACTIVE_PREFIX
+from crossroads.agents.researcher_prompts import UNTRUSTED_RULE
 from crossroads.errors import ConfigurationError
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.search import SKIP_OFFLINE, SearchSetup, make_retriever, make_search
 from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
+from crossroads.tools.passages import check_citations, fence_passage, keyword_query
 from crossroads.tools.retrievers import (
     BackendUnavailable,
     MultiRetriever,
@@ -568,7 +564,7 @@ async def test_each_search_is_announced_on_the_custom_stream() -> None:
 
 
 def test_extractive_answer_joins_hard_wrapped_paragraphs() -> None:
-    from crossroads.agents.researcher import extractive_answer
+    from crossroads.tools.passages import extractive_answer
 
     text = (
         "# Pyramids\n\nThe Great Pyramid was built during the Old\nKingdom for the pharaoh "
@@ -592,7 +588,7 @@ def test_extractive_answer_joins_hard_wrapped_paragraphs() -> None:
     ],
 )
 def test_direct_questions_are_recognised(question: str, direct: bool) -> None:
-    from crossroads.agents.researcher import is_direct
+    from crossroads.tools.passages import is_direct
 
     assert is_direct(question) is direct
 

@@ -9,7 +9,7 @@ import pytest
 
 from crossroads import Crossroads
 from crossroads.agents.router import route_schema, router_messages
-from crossroads.graphs.registry import BUILTIN_AGENTS
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 from crossroads.testing import ScriptedChatModel
 from tests.helpers import echo_agent_graph, echo_specs
 

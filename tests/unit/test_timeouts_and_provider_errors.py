@@ -16,9 +16,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from crossroads.errors import ConfigurationError, ModelError, describe_provider_error
+from crossroads.errors import ConfigurationError, ModelError
 from crossroads.llm import ModelCaller
 from crossroads.models import resolve_model
+from crossroads.provider_errors import describe_provider_error
 from crossroads.settings import Settings
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from crossroads import Crossroads, Settings, register_agent
 from crossroads.errors import InputError
-from crossroads.graphs.registry import BUILTIN_AGENTS
+from crossroads.graphs.builtin_agents import BUILTIN_AGENTS
 from crossroads.registry import registered_agents, unregister_agent
 from crossroads.testing import ScriptedChatModel
 from examples.unit_converter import (
@@ -147,7 +147,6 @@ def test_register_agent_with_the_example(make_app: MakeApp, units_registered: No
         UNITS_AGENT.description,
         build_units_graph,
         examples=UNITS_AGENT.examples,
-        needs_model=False,
     )
     model = ScriptedChatModel(by_role={"router": [ROUTE_UNITS]})
     result = make_app(model).ask("100 °C in fahrenheit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossroads.agents.writer_rules import (
+from crossroads.agents.writers_rules import (
     BibleUpdate,
     PartPlan,
     RequestShape,

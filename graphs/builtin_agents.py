@@ -21,7 +21,6 @@ MATH = AgentSpec(
         "and divided by 4?",
     ),
     build=build_calculator_graph,
-    needs_model=False,
 )
 
 FACT = AgentSpec(
@@ -38,7 +37,6 @@ FACT = AgentSpec(
         "When did the Berlin Wall fall?",
     ),
     build=build_researcher_graph,
-    needs_model=False,
 )
 
 NONE = AgentSpec(

@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crossroads.cli.commands import app, cli_settings, fail, user_errors
 from crossroads.evaluation import (
     PLOT_NEEDS_MATPLOTLIB,
     RowOutcome,
@@ -43,6 +44,7 @@ _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+@app.command("eval")
 def eval_command(
     suite: Annotated[
         str,
@@ -81,8 +83,6 @@ def eval_command(
     ] = None,
 ) -> None:
     """Evaluate on a suite: route accuracy, answer accuracy, calls, tokens, latency, errors."""
-    from crossroads.cli import cli_settings, fail, user_errors
-
     # The run itself uses a scratch folder, but a broken CROSSROADS_HOME is reported here as
     # by every other command (one line, exit 2), before a long run rather than never.
     cli_settings()

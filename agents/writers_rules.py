@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from crossroads.agents import writer_prompts as prompts
+from crossroads.agents import writers_prompts as prompts
 from crossroads.tools.text_checks import (
     Bible,
     Character,

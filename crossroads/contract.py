@@ -1,0 +1,108 @@
+"""The agent contract: what every agent subgraph receives from the app and hands back.
+
+It sits below the agents (``agents/`` import it, never ``graphs/``) and below the graphs that
+wire them (``graphs/state.py`` builds the app's state on :class:`Source` and :class:`Step`).
+Your own agent follows it too: read ``question`` (and ``messages``, ``context``,
+``last_value``), return ``answer``, ``steps`` and ``usage`` (see ``examples/unit_converter.py``).
+
+Reducers are written by one place each. An agent subgraph never receives the parent's
+``usage``, ``steps`` or ``sources`` (they are not in :class:`AgentInput`), so what it returns
+is only what it added, and the parent's reducer adds it once.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Annotated, Any, NotRequired
+
+from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
+
+from crossroads.settings import Settings
+from crossroads.usage import Usage, merge_usage
+
+
+class Source(TypedDict):
+    """A source an answer cites; ``index`` matches the answer's ``[n]`` markers."""
+
+    index: int
+    title: str
+    url: str
+    backend: str
+    snippet: NotRequired[str]
+
+
+class Step(TypedDict):
+    """One visible step of a request, for ``Result.steps``."""
+
+    agent: str
+    action: str
+    detail: NotRequired[Any]
+
+
+def run_settings(runtime: Runtime[Settings]) -> Settings:
+    """The settings a node runs with: the run's context, or the environment's when the graph
+    was started without one (LangGraph Studio, a bare ``ainvoke``)."""
+    return runtime.context or Settings.from_env()
+
+
+def step(agent: str, action: str, detail: Any = None) -> Step:
+    """One visible step of a request, as an agent's node returns it in ``steps``."""
+    return {"agent": agent, "action": action, "detail": detail}
+
+
+class AgentInput(TypedDict, total=False):
+    """What every agent subgraph receives from the app."""
+
+    question: str
+    messages: list[AnyMessage]
+    route: str
+    started_at: float
+    mode: str
+    last_value: int | float | None
+    context: str
+    usage_before: Usage
+    """Usage so far in this request, so budgets count the whole request."""
+
+
+class AgentOutput(TypedDict, total=False):
+    """What every agent subgraph hands back to the app."""
+
+    answer: str
+    sources: list[Source]
+    steps: list[Step]
+    usage: Usage
+    error: str | None
+    handoff: str | None
+    gave_up: bool
+    """The agent could not answer (its answer says why) but did not hand the question back:
+    a plan stops there; a single question ends with that answer."""
+    last_value: int | float | None
+
+
+class AgentState(AgentInput, AgentOutput, total=False):
+    """Base for an agent subgraph's internal state: the shared contract plus reducers.
+
+    Agents subclass it and add their private keys.
+    """
+
+    sources: Annotated[list[Source], operator.add]
+    steps: Annotated[list[Step], operator.add]
+    usage: Annotated[Usage, merge_usage]
+
+
+def earlier_messages(messages: Sequence[BaseMessage], question: str) -> list[BaseMessage]:
+    """The thread's history before the current question.
+
+    The app's ``intake`` puts the question into ``messages`` before any agent runs (the
+    checkpointed thread must hold it, and a chat client's turn arrives already inside
+    ``messages``), so an agent that shows the model "the conversation so far" leaves that
+    last message out: a human message whose text is ``question``. During a multi-step plan
+    ``question`` is the step's sub-question and the user's message stays in the history.
+    """
+    earlier = list(messages)
+    if earlier and isinstance(earlier[-1], HumanMessage) and earlier[-1].content == question:
+        earlier.pop()
+    return earlier
