@@ -39,7 +39,6 @@ from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from crossroads import transcript
 from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_thread
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ANSWER_TAG
@@ -49,6 +48,10 @@ from crossroads.retry import is_transient
 from crossroads.settings import Settings
 from crossroads.thread_locks import ThreadLocks
 from crossroads.threads import ThreadInfo, new_thread_id
+from crossroads.transcript import read as read_transcript
+from crossroads.transcript import record as record_transcript
+from crossroads.transcript import setup as setup_transcript
+from crossroads.transcript import speaker_and_text
 from crossroads.usage import Usage, empty_usage
 from crossroads.validation import clean_question
 
@@ -251,7 +254,7 @@ class Crossroads:
         self._stack.push_async_callback(release_models)
         saver = await open_checkpointer(self._checkpointer_spec, self.settings, self._stack)
         self._thread_locks = await ThreadLocks.for_saver(saver)
-        await transcript.setup(saver)
+        await setup_transcript(saver)
         return self._builder.compile(checkpointer=saver)
 
     def _hold(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[None]:
@@ -341,7 +344,7 @@ class Crossroads:
         # The answer stands if the store fails here: the window still holds this turn, and
         # the next finished request stores (and prunes) again.
         with contextlib.suppress(Exception):
-            await transcript.record(saver, thread_id, messages)
+            await record_transcript(saver, thread_id, messages)
         if not self.settings.keep_checkpoints:
             with contextlib.suppress(Exception):
                 await prune_thread(saver, thread_id)
@@ -585,8 +588,8 @@ class Crossroads:
             window = (snapshot.values or {}).get("messages", [])
             saver = graph.checkpointer
             if not isinstance(saver, BaseCheckpointSaver):
-                return [transcript.speaker_and_text(message) for message in window]
-            return await transcript.read(saver, thread_id, window)
+                return [speaker_and_text(message) for message in window]
+            return await read_transcript(saver, thread_id, window)
 
         return self._start().call(read)
 

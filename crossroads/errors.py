@@ -16,6 +16,8 @@ The CLI prints these as one line, never as a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class CrossroadsError(Exception):
     """Base class for every error Crossroads raises on purpose."""
@@ -68,3 +70,24 @@ class ThreadBusy(CrossroadsError):
 
 class FirstByteTimeout(TimeoutError):
     """A model server sent nothing (not even the first token) within ``first_byte_timeout``."""
+
+
+MAX_CHAIN_DEPTH = 8
+"""How many exceptions of a ``__cause__``/``__context__`` chain are examined at most."""
+
+
+def exception_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` then its causes, as Python prints them (``__cause__``, else ``__context__``
+    unless suppressed); bounded by :data:`MAX_CHAIN_DEPTH` and cycle-safe. Every reading of
+    a provider's exception (transient? refused? unreadable? which code?) walks it this way."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and len(seen) < MAX_CHAIN_DEPTH and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif current.__suppress_context__:
+            current = None
+        else:
+            current = current.__context__

@@ -43,6 +43,7 @@ from crossroads.errors import (
     CrossroadsError,
     FirstByteTimeout,
     ModelError,
+    exception_chain,
 )
 from crossroads.models import NO_MODEL, resolve_model
 from crossroads.provider_errors import NO_FIRST_BYTE, describe_provider_error
@@ -233,14 +234,10 @@ def is_refusal(error: BaseException) -> bool:
     Only an HTTP status the server answered with counts (:data:`REFUSAL_STATUSES`); a
     garbled body or a dropped connection is a failing model, not a refusal.
     """
-    seen: set[int] = set()
-    link: BaseException | None = error
-    while link is not None and id(link) not in seen:
-        seen.add(id(link))
+    for link in exception_chain(error):
         status = getattr(link, "status_code", None)
         if isinstance(status, int) and status in REFUSAL_STATUSES:
             return True
-        link = link.__cause__ or link.__context__
     return False
 
 
@@ -272,17 +269,13 @@ def _worth_another_call(error: BaseException) -> bool:
 def error_usage(error: BaseException) -> dict[str, int] | None:
     """Token counts a failed call's exception carries (langchain-openai's length error holds
     the completion and its usage), so the tokens the server spent are counted."""
-    seen: set[int] = set()
-    link: BaseException | None = error
-    while link is not None and id(link) not in seen:
-        seen.add(id(link))
+    for link in exception_chain(error):
         usage = getattr(getattr(link, "completion", None), "usage", None)
         if usage is not None:
             return {
                 "input_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
                 "output_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
             }
-        link = link.__cause__ or link.__context__
     return None
 
 

@@ -15,7 +15,7 @@ import re
 import socket
 from dataclasses import dataclass
 
-from crossroads.errors import FirstByteTimeout
+from crossroads.errors import FirstByteTimeout, exception_chain
 from crossroads.retry import http_status
 
 UNREACHABLE = (
@@ -71,17 +71,6 @@ class ProviderFailure:
     code: str = ""
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    links: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and len(links) < 8 and all(current is not x for x in links):
-        links.append(current)
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
-    return links
-
-
 def _provider_code(links: list[BaseException], text: str) -> tuple[int | None, str]:
     status: int | None = None
     names: list[str] = []
@@ -111,7 +100,7 @@ def describe_provider_error(error: BaseException) -> ProviderFailure:
     Looks through the exception and its causes for an HTTP status, the provider's status name
     (Google's ``API_KEY_INVALID``, ``RESOURCE_EXHAUSTED``...) and connection failures.
     """
-    links = _chain(error)
+    links = list(exception_chain(error))
     text = " ".join(f"{type(link).__name__} {link}" for link in links)
     lowered = text.lower()
     status, code = _provider_code(links, text)

@@ -103,14 +103,17 @@ from tenacity import (
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from crossroads.errors import BudgetExceeded, ConfigurationError, InputError
+from crossroads.errors import (
+    BudgetExceeded,
+    ConfigurationError,
+    InputError,
+    exception_chain,
+)
 from crossroads.settings import Settings
 
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 """Statuses that mean "try again later": timeout, too early, rate limit, server trouble."""
 
-MAX_CHAIN_DEPTH = 8
-"""How many exceptions of a ``__cause__``/``__context__`` chain are examined at most."""
 
 RETRY_INFO_TYPE_SUFFIX = "google.rpc.RetryInfo"
 
@@ -204,21 +207,6 @@ def _retryable_model_error_type() -> type[BaseException] | None:
 # --------------------------------------------------------------------------- chain
 
 
-def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` then its causes, as Python prints them; bounded and cycle-safe."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and len(seen) < MAX_CHAIN_DEPTH and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        if current.__cause__ is not None:
-            current = current.__cause__
-        elif current.__suppress_context__:
-            current = None
-        else:
-            current = current.__context__
-
-
 def _as_status(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
         return value
@@ -290,7 +278,7 @@ def is_transient(exc: BaseException) -> bool:
     Returns:
         True when another attempt could succeed.
     """
-    for link in _exception_chain(exc):
+    for link in exception_chain(exc):
         verdict = _verdict(link)
         if verdict is not None:
             return verdict
@@ -418,7 +406,7 @@ def retry_after_seconds(exc: BaseException, *, now: datetime | None = None) -> f
     Returns:
         Seconds to wait, or ``None`` when no hint is present.
     """
-    hints = [hint for link in _exception_chain(exc) for hint in _retry_hints(link, now)]
+    hints = [hint for link in exception_chain(exc) for hint in _retry_hints(link, now)]
     return max(hints) if hints else None
 
 

@@ -33,6 +33,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from crossroads.errors import exception_chain
+
 STRATEGIES = ("native", "function_calling", "json_mode", "text")
 """The strategies, most capable first; ``auto`` tries them in this order."""
 
@@ -65,15 +67,11 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 def is_unusable_reply(error: BaseException) -> bool:
     """Whether ``error`` (or an exception it wraps) says the reply was unreadable."""
-    seen: set[int] = set()
-    link: BaseException | None = error
-    while link is not None and id(link) not in seen:
-        seen.add(id(link))
+    for link in exception_chain(error):
         if type(link).__name__ in UNUSABLE_REPLY_ERRORS:
             return True
         if type(link) is ValueError and _JSON_PARSE_ERROR.search(str(link)):
             return True
-        link = link.__cause__ or link.__context__
     return False
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crossroads import transcript
+from crossroads.transcript import forget as forget_transcript
+from crossroads.transcript import read as read_transcript
 
 TITLE_CHARS = 60
 
@@ -75,7 +76,7 @@ async def list_threads(graph: Any, limit: int = 100) -> list[ThreadInfo]:
     for thread, when in newest.items():
         snapshot = await graph.aget_state({"configurable": {"thread_id": thread}})
         window = list((snapshot.values or {}).get("messages") or [])
-        turns = await transcript.read(saver, thread, window)
+        turns = await read_transcript(saver, thread, window)
         infos.append(ThreadInfo(thread, _title(turns), when, len(turns)))
     epoch = datetime.min.replace(tzinfo=UTC)
     return sorted(infos, key=lambda info: info.last_used or epoch, reverse=True)
@@ -84,4 +85,4 @@ async def list_threads(graph: Any, limit: int = 100) -> list[ThreadInfo]:
 async def delete_thread(graph: Any, thread_id: str) -> None:
     """Delete every checkpoint of ``thread_id``, and its transcript."""
     await graph.checkpointer.adelete_thread(thread_id)
-    await transcript.forget(graph.checkpointer, thread_id)
+    await forget_transcript(graph.checkpointer, thread_id)

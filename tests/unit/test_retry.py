@@ -31,12 +31,17 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from tenacity import RetryCallState, Retrying
 from yarl import URL
 
-from crossroads.errors import BudgetExceeded, ModelError, RetrievalError, RetrievalTimeout
+from crossroads.errors import (
+    MAX_CHAIN_DEPTH,
+    BudgetExceeded,
+    ModelError,
+    RetrievalError,
+    RetrievalTimeout,
+)
 from crossroads.retry import (
     ERROR_BAD_ATTEMPTS,
     ERROR_BAD_BASE,
     ERROR_BAD_CAP,
-    MAX_CHAIN_DEPTH,
     async_retrying,
     http_status,
     is_transient,
