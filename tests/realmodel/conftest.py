@@ -28,6 +28,7 @@ from crossroads import Crossroads
 from crossroads.settings import ROLES
 
 URL_VAR = "CROSSROADS_TEST_LLM_URL"
+REQUEST_BUDGET_S = 150.0
 MODEL = "openai:smollm2-135m-instruct"
 
 
@@ -37,6 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/realmodel" not in str(item.fspath).replace(os.sep, "/"):
             continue
         item.add_marker(pytest.mark.realmodel)
+        # A real model on one CPU thread: a test makes up to three requests, each within
+        # its own budget (the suite's default 120 s is for scripted models).
+        item.add_marker(pytest.mark.timeout(REQUEST_BUDGET_S * 3 + 60))
         if not url:
             item.add_marker(
                 pytest.mark.skip(
@@ -67,7 +71,7 @@ def real_app(llm_url: str) -> Iterator[Callable[..., Crossroads]]:
             # A 135M model on one CPU thread of a busy machine can take longer than the
             # default 15 s (meant for a person at a terminal) to read a long prompt.
             "first_byte_timeout": 60.0,
-            "max_seconds": 180.0,
+            "max_seconds": REQUEST_BUDGET_S,
             "search_backends": ("local",),
         }
         settings.update(overrides)

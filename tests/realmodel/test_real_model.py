@@ -138,7 +138,7 @@ def test_usage_counts_every_call_the_server_saw(
 def test_plan_review_pauses_before_writing_and_resumes_to_text(real_app: Make) -> None:
     # The offline classifier routes (the model's own routing is tested above): this test is
     # about the pause and the resume.
-    app = real_app(review=True, router_threshold=0.0, max_llm_calls=16, max_seconds=170.0)
+    app = real_app(review=True, router_threshold=0.0, max_llm_calls=16, max_seconds=150.0)
     question = "Write a story in three parts about a lighthouse keeper and a storm."
     paused = app.ask(question, thread_id="review")
     assert paused.interrupt is not None, paused.answer
