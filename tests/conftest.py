@@ -7,10 +7,13 @@ home. Sockets are disabled except loopback (pytest-socket, configured in pyproje
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -108,3 +111,22 @@ async def close_sdk_clients(
     yield
     for client in made:
         await client.aclose()
+
+
+POSTGRES_URL_VARIABLE = "CROSSROADS_TEST_POSTGRES_URL"
+"""The test PostgreSQL server (``scripts/start-postgres`` prints it; ``.ci/run`` sets it)."""
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The test server's URL, pointed at a fresh schema that is dropped afterwards."""
+    import psycopg
+
+    base = os.environ[POSTGRES_URL_VARIABLE]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(base, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -32,7 +32,7 @@ def stub() -> Iterator[OpenAIStub]:
 
 
 def settings_for(stub: OpenAIStub, **overrides: object) -> Settings:
-    kwargs = {"base_url": stub.base_url, "api_key": "not-needed"}
+    kwargs = {"base_url": stub.api_url, "api_key": "not-needed"}
     return Settings(model_kwargs=kwargs, **overrides)  # type: ignore[arg-type]
 
 
@@ -67,7 +67,7 @@ def test_two_apps_in_turn_both_reach_the_server_and_count_what_it_served(
             checkpointer="memory",
             router_threshold=1.01,  # always ask the model
             max_llm_calls=4,
-            model_kwargs={"base_url": stub.base_url, "api_key": "not-needed"},
+            model_kwargs={"base_url": stub.api_url, "api_key": "not-needed"},
         ) as app:
             result = app.ask("Tell me something nice.")
         served = len(stub.requests) - before
@@ -89,10 +89,10 @@ def test_a_plain_text_reply_to_a_json_schema_request_is_read_not_a_dead_model() 
             checkpointer="memory",
             router_threshold=1.01,
             max_llm_calls=12,
-            model_kwargs={"base_url": server.base_url, "api_key": "not-needed"},
+            model_kwargs={"base_url": server.api_url, "api_key": "not-needed"},
         ) as app,
     ):
         result = app.ask("How many legs do 3 spiders have?")
     assert result.route == "math", result.error
     assert result.steps[0]["detail"]["decided_by"] == "llm"
-    assert "response_format" in server.requests[0]  # the native strategy was tried first
+    assert "response_format" in server.requests[0]["json"]  # the native strategy was tried first

@@ -21,9 +21,7 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -52,19 +50,6 @@ CHILD = textwrap.dedent(
     print(json.dumps({"route": result.route, "answer": result.answer, "error": result.error}))
     """
 )
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The test server's URL, pointed at a fresh schema that is dropped afterwards."""
-    base = os.environ[URL_VARIABLE]
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(base, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _ask_in_a_new_process(

@@ -15,17 +15,18 @@ where a 135M model is capable. Temperature 0 and a fixed seed keep the replies r
 from __future__ import annotations
 
 import http.client
+import json
 import os
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pytest
 
 from crossroads import Crossroads
 from crossroads.settings import ROLES
+from tests.stubs import StubServer
 
 URL_VAR = "CROSSROADS_TEST_LLM_URL"
 REQUEST_BUDGET_S = 150.0
@@ -57,13 +58,12 @@ def llm_url() -> str:
 
 
 @pytest.fixture
-def real_app(llm_url: str) -> Iterator[Callable[..., Crossroads]]:
-    """``real_app(**settings)``: an app on the real model, in-memory threads, LLM router."""
-    apps: list[Crossroads] = []
+def real_app(llm_url: str, make_app: Callable[..., Crossroads]) -> Callable[..., Crossroads]:
+    """``real_app(**settings)``: an app on the real model, in-memory threads, LLM router
+    (closed after the test by ``make_app``)."""
 
     def make(**overrides: Any) -> Crossroads:
         settings: dict[str, Any] = {
-            "checkpointer": "memory",
             "router_threshold": 1.01,  # always ask the model, never the classifier
             "temperatures": dict.fromkeys(ROLES, 0.0),
             "model_kwargs": {"base_url": llm_url, "api_key": "not-needed", "seed": 7},
@@ -74,17 +74,12 @@ def real_app(llm_url: str) -> Iterator[Callable[..., Crossroads]]:
             "max_seconds": REQUEST_BUDGET_S,
             "search_backends": ("local",),
         }
-        settings.update(overrides)
-        app = Crossroads(MODEL, **settings)
-        apps.append(app)
-        return app
+        return make_app(MODEL, **{**settings, **overrides})
 
-    yield make
-    for app in apps:
-        app.close()
+    return make
 
 
-class CountingProxy:
+class CountingProxy(StubServer):
     """A loopback relay in front of the model server that counts the chat requests it
     forwards: what the server saw, to compare with what Crossroads counted in ``usage``.
 
@@ -92,67 +87,44 @@ class CountingProxy:
     behave as they do without it.
     """
 
+    PROTOCOL: ClassVar[str] = "HTTP/1.1"
+
     def __init__(self, upstream: str) -> None:
+        super().__init__()
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
-        self.chat_requests = 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_GET(self) -> None:
-                self._relay(b"")
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path.rstrip("/").endswith("/chat/completions"):
-                    proxy.chat_requests += 1
-                self._relay(body)
-
-            def _relay(self, body: bytes) -> None:
-                connection = http.client.HTTPConnection(
-                    proxy.upstream_host, proxy.upstream_port, timeout=300
-                )
-                try:
-                    headers = {"Content-Type": self.headers.get("Content-Type", "")}
-                    connection.request(self.command, self.path, body=body, headers=headers)
-                    reply = connection.getresponse()
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", reply.getheader("Content-Type", ""))
-                    self.send_header("Transfer-Encoding", "chunked")
-                    self.end_headers()
-                    while chunk := reply.read1(65536):
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                        self.wfile.flush()
-                    self.wfile.write(b"0\r\n\r\n")
-                except OSError:  # the client went away (a timed-out call): stop relaying
-                    self.close_connection = True
-                finally:
-                    connection.close()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+    def api_url(self) -> str:
+        return f"{self.base_url}/v1"
 
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+    @property
+    def chat_requests(self) -> int:
+        return sum(r["path"].rstrip("/").endswith("/chat/completions") for r in self.requests)
+
+    def handle(self, request: BaseHTTPRequestHandler, record: dict[str, Any]) -> None:
+        body = json.dumps(record["json"]).encode() if record["json"] is not None else b""
+        connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=300)
+        try:
+            headers = {"Content-Type": request.headers.get("Content-Type", "")}
+            connection.request(request.command, request.path, body=body, headers=headers)
+            reply = connection.getresponse()
+            request.send_response(reply.status)
+            request.send_header("Content-Type", reply.getheader("Content-Type", ""))
+            request.send_header("Transfer-Encoding", "chunked")
+            request.end_headers()
+            while chunk := reply.read1(65536):
+                request.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                request.wfile.flush()
+            request.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client went away (a timed-out call): stop relaying
+            request.close_connection = True
+        finally:
+            connection.close()
 
 
 @pytest.fixture
 def counting_proxy(llm_url: str) -> Iterator[CountingProxy]:
-    proxy = CountingProxy(llm_url)
-    yield proxy
-    proxy.close()
+    with CountingProxy(llm_url) as proxy:
+        yield proxy

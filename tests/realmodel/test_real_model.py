@@ -117,7 +117,7 @@ def test_usage_counts_every_call_the_server_saw(
     real_app: Make, counting_proxy: CountingProxy
 ) -> None:
     app = real_app(
-        model_kwargs={"base_url": counting_proxy.base_url, "api_key": "not-needed", "seed": 7}
+        model_kwargs={"base_url": counting_proxy.api_url, "api_key": "not-needed", "seed": 7}
     )
     for question in (
         "I have 10 apples and I ate four. How many do I have left?",

@@ -16,10 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
@@ -93,22 +90,6 @@ def _race(home: Path, go: Path, url: str = "") -> None:
 @pytest.mark.timeout(300)
 def test_two_processes_on_one_thread_lose_no_answer(tmp_path: Path) -> None:
     _race(tmp_path / "home", tmp_path / "go")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The test server's URL, pointed at a fresh schema that is dropped afterwards (as in
-    tests/integration/test_postgres.py)."""
-    import psycopg
-
-    base = os.environ[URL_VARIABLE]
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(base, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.mark.integration

@@ -87,6 +87,9 @@ class StubServer:
     """
 
     MODES: ClassVar[frozenset[str]] = frozenset({"ok", "slow", "stall", "error500"})
+    PROTOCOL: ClassVar[str] = "HTTP/1.0"
+    """``HTTP/1.1`` keeps connections open between requests, as real API servers do (clients
+    then pool them); answers must then carry a length or be chunked."""
 
     def __init__(
         self, mode: str = "ok", *, stall_seconds: float = 30.0, slow_seconds: float = 0.3
@@ -121,6 +124,8 @@ class StubServer:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = stub.PROTOCOL
+
             def do_GET(self) -> None:
                 stub._dispatch(self)
 

@@ -3,90 +3,59 @@
 The real ``langchain-openai`` client (and the ``openai`` SDK under it) talks to it exactly as
 it talks to Ollama, vLLM, LM Studio or llama.cpp's server. One endpoint is served,
 ``POST /v1/chat/completions``, plain or streamed (server-sent events, with a final usage
-chunk when ``stream_options.include_usage`` is set). Every request is recorded; every reply
-is ``reply(request_body)`` (default: ``"ok"``) with fixed token counts, so tests can compare
-what Crossroads counted with what the server saw.
+chunk when ``stream_options.include_usage`` is set), over keep-alive connections as real
+servers do. Every request is recorded (``requests[i]["json"]`` is its body); every reply is
+``reply(request_body)`` (default: ``"ok"``) with fixed token counts, so tests can compare what
+Crossroads counted with what the server saw.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any, ClassVar
+
+from tests.stubs import StubServer
 
 PROMPT_TOKENS = 11
 COMPLETION_TOKENS = 3
 
 
-class OpenAIStub:
-    """``with OpenAIStub() as stub:`` serves on ``stub.base_url`` (``http://127.0.0.1:PORT/v1``)."""
+class OpenAIStub(StubServer):
+    """``with OpenAIStub() as stub:`` serves on ``stub.api_url`` (``http://127.0.0.1:PORT/v1``)."""
+
+    PROTOCOL: ClassVar[str] = "HTTP/1.1"
 
     def __init__(self, reply: Callable[[dict[str, Any]], str] = lambda body: "ok") -> None:
+        super().__init__()
         self.reply = reply
-        self.requests: list[dict[str, Any]] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                return
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                stub.requests.append(body)
-                if self.path.rstrip("/") != "/v1/chat/completions":
-                    self.send_error(404)
-                    return
-                text = stub.reply(body)
-                if body.get("stream"):
-                    self._stream(body, text)
-                else:
-                    self._send(200, "application/json", json.dumps(completion(body, text)))
-
-            def _send(self, status: int, kind: str, payload: str) -> None:
-                data = payload.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _stream(self, body: dict[str, Any], text: str) -> None:
-                events = [chunk(body, {"role": "assistant", "content": text}, None)]
-                events.append(chunk(body, {}, "stop"))
-                if (body.get("stream_options") or {}).get("include_usage"):
-                    events.append({**chunk(body, {}, None), "choices": [], "usage": usage()})
-                lines = [f"data: {json.dumps(event)}\n\n" for event in events]
-                self._send(200, "text/event-stream", "".join(lines) + "data: [DONE]\n\n")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+    def api_url(self) -> str:
+        return f"{self.base_url}/v1"
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+    def handle(self, request: BaseHTTPRequestHandler, record: dict[str, Any]) -> None:
+        if record["path"].rstrip("/") != "/v1/chat/completions":
+            self.send_json(request, 404, {"error": "not found (stub)"})
+            return
+        body = record["json"] or {}
+        text = self.reply(body)
+        if not body.get("stream"):
+            self.send_json(request, 200, completion(body, text))
+            return
+        events = [chunk(body, {"role": "assistant", "content": text}, None)]
+        events.append(chunk(body, {}, "stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            events.append({**chunk(body, {}, None), "choices": [], "usage": usage()})
+        lines = [f"data: {json.dumps(event)}\n\n" for event in events]
+        payload = ("".join(lines) + "data: [DONE]\n\n").encode()
+        request.send_response(200)
+        request.send_header("Content-Type", "text/event-stream")
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        request.wfile.write(payload)
 
 
 def usage() -> dict[str, int]:
