@@ -279,11 +279,14 @@ def error_usage(error: BaseException) -> dict[str, int] | None:
     return None
 
 
-def estimated_usage(prompt: Sequence[BaseMessage], reply: AIMessage) -> dict[str, int]:
+def estimated_usage(
+    prompt: Sequence[BaseMessage], reply: AIMessage | None = None
+) -> dict[str, int]:
     """Token counts estimated at about 4 characters a token, for a reply that came without
     any: an OpenAI-compatible server that ignores ``stream_options.include_usage``
     (llama-cpp-python's) sends no usage in a streamed reply, and a token budget that counted
-    0 would never end a request."""
+    0 would never end a request. With no ``reply`` (a call that timed out, or whose reply
+    could not be read), only the prompt is counted."""
 
     def tokens(text: str) -> int:
         return -(-len(text) // 4) if text else 0
@@ -293,7 +296,8 @@ def estimated_usage(prompt: Sequence[BaseMessage], reply: AIMessage) -> dict[str
         return content if isinstance(content, str) else str(content)
 
     calls = getattr(reply, "tool_calls", None) or []
-    out = text_of(reply) + "".join(str(call.get("args", "")) for call in calls)
+    out = "" if reply is None else text_of(reply)
+    out += "".join(str(call.get("args", "")) for call in calls)
     return {
         "input_tokens": tokens("\n".join(text_of(message) for message in prompt)),
         "output_tokens": tokens(out),
@@ -534,17 +538,18 @@ class ModelCaller:
         except TimeoutError as error:
             timed_out = error
             # The server read the prompt (or queued it): count it, as an estimate.
-            prompt_only = estimated_usage(messages, AIMessage(content=""))
+            prompt_only = estimated_usage(messages)
             self._delta = add_call(self._delta, self.node, prompt_only, count_call=False)
         except Exception as error:
+            unusable = is_unusable_reply(error)
             tokens = error_usage(error)
-            if tokens is None and is_unusable_reply(error):
+            if tokens is None and unusable:
                 # A reply came back but its usage went down with it: the prompt was still
                 # read by the server, so estimate it rather than count 0.
-                tokens = estimated_usage(messages, AIMessage(content=""))
+                tokens = estimated_usage(messages)
             if tokens:
                 self._delta = add_call(self._delta, self.node, tokens, count_call=False)
-            if is_unusable_reply(error):
+            if unusable:
                 raise UnusableReply(error) from error
             if refusals_end and is_refusal(error):
                 raise StrategyRefused(error) from error
