@@ -59,7 +59,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 
 from crossroads.agents import calculator_prompts as prompts
-from crossroads.contract import AgentState, Step, earlier_messages, run_settings, step
+from crossroads.contract import AgentState, Step, conversation_lines, run_settings, step
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
@@ -452,6 +452,7 @@ def extraction_messages(
     history: Sequence[BaseMessage] = (),
     failures: Sequence[Sequence[Mapping[str, str]]] = (),
     context: str = "",
+    summary: str = "",
 ) -> list[BaseMessage]:
     """The extractor's prompt: rules, few-shot pairs, the question, then failed tries.
 
@@ -461,6 +462,7 @@ def extraction_messages(
         history: The thread's messages; the last few before the question give context.
         failures: Earlier failed rounds, each a list of ``{"expression", "error"}``.
         context: Results of earlier steps of a multi-step plan (their numbers may be needed).
+        summary: The running summary of turns that have left the thread's window.
 
     Returns:
         The messages for the model.
@@ -477,13 +479,9 @@ def extraction_messages(
             HumanMessage(content=prompts.QUESTION_PROMPT.format(question=example_question))
         )
         messages.append(AIMessage(content=example_reply))
-    earlier = earlier_messages(history, question)
-    lines = [
-        f"{'user' if isinstance(message, HumanMessage) else 'assistant'}: "
-        f"{message.content[:HISTORY_CHARS]}"
-        for message in earlier[-HISTORY_MESSAGES:]
-        if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str)
-    ]
+    lines = conversation_lines(
+        history, question, summary=summary, last=HISTORY_MESSAGES, chars=HISTORY_CHARS
+    )
     conversation = (
         prompts.CONVERSATION_PROMPT.format(conversation="\n".join(lines)) if lines else ""
     )
@@ -519,6 +517,7 @@ async def extract(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
         history=state.get("messages") or [],
         failures=state.get("failures") or [],
         context=state.get("context") or "",
+        summary=state.get("summary") or "",
     )
     tries = (state.get("tries") or 0) + 1
     replies = await asyncio.gather(

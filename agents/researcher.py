@@ -41,12 +41,12 @@ import html
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from crossroads.agents import researcher_prompts as prompts
-from crossroads.contract import AgentState, Source, earlier_messages, run_settings, step
+from crossroads.contract import AgentState, Source, conversation_lines, run_settings, step
 from crossroads.errors import CrossroadsError
 from crossroads.llm import ModelCaller
 from crossroads.search import (
@@ -233,13 +233,14 @@ def rounds_allowed(settings: Settings) -> int:
     return max(1, min(settings.max_tries, MAX_SEARCH_ROUNDS))
 
 
-def _history(messages: Sequence[BaseMessage], question: str) -> str:
-    earlier = earlier_messages(messages, question)
-    turns = []
-    for message in earlier[-HISTORY_TURNS:]:
-        if isinstance(message, HumanMessage | AIMessage) and message.text.strip():
-            who = "user" if isinstance(message, HumanMessage) else "assistant"
-            turns.append(f"{who}: {html.escape(message.text.strip()[:HISTORY_CHARS])}")
+def _history(state: ResearchState, question: str) -> str:
+    turns = conversation_lines(
+        state.get("messages") or [],
+        question,
+        summary=state.get("summary") or "",
+        last=HISTORY_TURNS,
+        chars=HISTORY_CHARS,
+    )
     return prompts.REWRITE_CONVERSATION.format(turns="\n".join(turns)) if turns else ""
 
 
@@ -275,9 +276,7 @@ async def rewrite_query(state: ResearchState, runtime: Runtime[Settings]) -> dic
         }
 
     caller = ModelCaller(settings, state, f"{AGENT}.rewrite")
-    human = prompts.REWRITE_HUMAN.format(
-        conversation=_history(state.get("messages") or [], question), question=question
-    )
+    human = prompts.REWRITE_HUMAN.format(conversation=_history(state, question), question=question)
     if tried:
         human += prompts.REWRITE_AGAIN.format(tried=", ".join(f'"{q}"' for q in tried))
     messages = [SystemMessage(content=prompts.REWRITE_SYSTEM), HumanMessage(content=human)]

@@ -22,6 +22,7 @@ excluded from the choices.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from crossroads.agents import router_prompts as prompts
-from crossroads.contract import earlier_messages, run_settings, step
+from crossroads.contract import recent_turns, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
@@ -44,6 +45,7 @@ FALLBACK_ROUTE = "none"
 
 FELL_BACK = "the router's answer was unusable twice ({error}); fell back to {route!r}"
 HISTORY_TURNS = 6
+HISTORY_CHARS = 500
 PLAN_CUT = (
     "the plan had {cut} more step(s) than the limit of {limit} (max_plan_steps); "
     "the extra steps were dropped"
@@ -104,8 +106,10 @@ def router_messages(
     tried: Sequence[str] = (),
     handoff: str | None = None,
     max_steps: int = 4,
+    summary: str = "",
 ) -> list[BaseMessage]:
-    """The router's prompt: choices with examples, recent history, then the question."""
+    """The router's prompt: choices with examples, the running summary of older turns (if
+    any), recent history, then the question."""
     lines = []
     for spec in specs:
         examples = ""
@@ -122,11 +126,11 @@ def router_messages(
         system += prompts.REROUTE_NOTE.format(
             tried=", ".join(tried), reason=handoff or "no reason given"
         )
+    if summary.strip():
+        system += prompts.SUMMARY_NOTE.format(summary=html.escape(summary.strip(), quote=False))
     messages: list[BaseMessage] = [SystemMessage(content=system)]
-    earlier = earlier_messages(history, question)
-    for message in earlier[-HISTORY_TURNS:]:
-        if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str):
-            messages.append(type(message)(content=message.content[:500]))
+    for message in recent_turns(history, question, HISTORY_TURNS):
+        messages.append(type(message)(content=message.text[:HISTORY_CHARS]))
     messages.append(HumanMessage(content=question))
     return messages
 
@@ -302,6 +306,7 @@ async def decide_route(
         tried=tried,
         handoff=state.get("handoff"),
         max_steps=settings.max_plan_steps,
+        summary=state.get("summary") or "",
     )
     error = ""
     for attempt in range(2):

@@ -87,7 +87,7 @@ from crossroads.agents.writers_rules import (
     part_limits,
     short_plan,
 )
-from crossroads.contract import AgentState, earlier_messages, run_settings, step
+from crossroads.contract import AgentState, conversation_lines, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
 from crossroads.tools.text_checks import (
@@ -165,12 +165,13 @@ def _request_text(state: WritersState) -> str:
 
 def _conversation(state: WritersState) -> str:
     """Recent turns of the thread (not the current question), fenced."""
-    history = earlier_messages(state.get("messages") or [], state.get("question", ""))
-    turns = []
-    for message in history[-HISTORY_TURNS:]:
-        if isinstance(message, HumanMessage | AIMessage) and isinstance(message.content, str):
-            speaker = "user" if isinstance(message, HumanMessage) else "assistant"
-            turns.append(f"{speaker}: {message.content[:HISTORY_CHARS]}")
+    turns = conversation_lines(
+        state.get("messages") or [],
+        state.get("question", ""),
+        summary=state.get("summary") or "",
+        last=HISTORY_TURNS,
+        chars=HISTORY_CHARS,
+    )
     return prompts.CONVERSATION_BLOCK.format(turns="\n".join(turns)) if turns else ""
 
 

@@ -12,11 +12,12 @@ is only what it added, and the parent's reducer adds it once.
 
 from __future__ import annotations
 
+import html
 import operator
 from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired
 
-from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
@@ -63,6 +64,9 @@ class AgentInput(TypedDict, total=False):
     mode: str
     last_value: int | float | None
     context: str
+    summary: str
+    """Running summary of the turns that have left the thread's window (empty when none have,
+    or offline); see :mod:`crossroads.agents.summary`."""
     usage_before: Usage
     """Usage so far in this request, so budgets count the whole request."""
 
@@ -106,3 +110,51 @@ def earlier_messages(messages: Sequence[BaseMessage], question: str) -> list[Bas
     if earlier and isinstance(earlier[-1], HumanMessage) and earlier[-1].content == question:
         earlier.pop()
     return earlier
+
+
+SUMMARY_SPEAKER = "earlier (summary)"
+"""How :func:`conversation_lines` labels the running summary of turns no longer in the window."""
+
+
+def recent_turns(
+    messages: Sequence[BaseMessage], question: str, last: int
+) -> list[HumanMessage | AIMessage]:
+    """The last ``last`` questions and answers before the current question, with text content."""
+    earlier = earlier_messages(messages, question)
+    return [
+        message
+        for message in earlier[-last:]
+        if isinstance(message, HumanMessage | AIMessage) and message.text.strip()
+    ]
+
+
+def turn_lines(turns: Sequence[BaseMessage], *, summary: str = "", chars: int) -> list[str]:
+    """Questions and answers as ``speaker: text`` lines for a prompt, after the running summary.
+
+    Each text is cut to ``chars`` characters and HTML-escaped: answers can carry retrieved
+    text, and a prompt fences the lines in a tag of its own.
+    """
+    lines = (
+        [f"{SUMMARY_SPEAKER}: {html.escape(summary.strip(), quote=False)}"]
+        if summary.strip()
+        else []
+    )
+    for message in turns:
+        if isinstance(message, HumanMessage | AIMessage) and message.text.strip():
+            speaker = "user" if isinstance(message, HumanMessage) else "assistant"
+            lines.append(f"{speaker}: {html.escape(message.text.strip()[:chars], quote=False)}")
+    return lines
+
+
+def conversation_lines(
+    messages: Sequence[BaseMessage],
+    question: str,
+    *,
+    summary: str = "",
+    last: int,
+    chars: int,
+) -> list[str]:
+    """The conversation before the current question, as prompt lines (see :func:`turn_lines`):
+    the running summary of turns that have left the thread's window, then the last ``last``
+    messages."""
+    return turn_lines(recent_turns(messages, question, last), summary=summary, chars=chars)

@@ -26,7 +26,9 @@ from typing import Any
 from crossroads.errors import ConfigurationError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-RESERVED_NAMES = frozenset({"intake", "router", "respond", "plan_step", "start", "end"})
+RESERVED_NAMES = frozenset(
+    {"intake", "summarize", "router", "respond", "plan_step", "start", "end"}
+)
 """Node names of the app graph itself (:func:`crossroads.graphs.app.build_app_graph`; a test
 keeps the two in step), and LangGraph's own ``start``/``end``: an agent named like one of
 them would replace that node."""

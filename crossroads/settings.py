@@ -53,7 +53,16 @@ from crossroads.errors import ConfigurationError
 
 DEFAULT_GEMINI_MODEL = "google_genai:gemini-2.5-flash"
 
-ROLES = ("router", "calculator", "researcher", "creative", "planner", "critic", "writer")
+ROLES = (
+    "router",
+    "calculator",
+    "researcher",
+    "creative",
+    "planner",
+    "critic",
+    "writer",
+    "summary",
+)
 """Roles that call a chat model; each can have its own model and temperature."""
 
 DEFAULT_TEMPERATURES: Mapping[str, float] = {
@@ -64,6 +73,7 @@ DEFAULT_TEMPERATURES: Mapping[str, float] = {
     "planner": 0.4,
     "critic": 0.0,
     "writer": 0.7,
+    "summary": 0.0,
 }
 
 DEFAULT_OUTPUT_CAPS: Mapping[str, int] = {
@@ -74,6 +84,7 @@ DEFAULT_OUTPUT_CAPS: Mapping[str, int] = {
     "planner": 1200,
     "critic": 512,
     "writer": 1500,
+    "summary": 400,
 }
 """Most tokens one reply of each role may have (``Settings.output_caps`` overrides). The cap
 reaches the provider as its own output limit (``max_tokens`` for OpenAI-compatible servers),
@@ -294,6 +305,12 @@ class Settings:
     only these (each uses the last few, for follow-ups); older ones are dropped, so a long
     conversation costs no more per turn than a short one. ``history`` shows these too."""
 
+    summary_words: int = 150
+    """With a model: turns that leave the window are folded into a running summary of at
+    most this many words, which every agent sees before the recent turns (one ``summary``
+    model call each time turns leave, half a window at a time). ``0`` turns it off; offline
+    the window alone is kept."""
+
     thread_lock_timeout: float = 30.0
     """Seconds a request waits for its thread while another request (this process or another
     one) is writing it; then it fails with one sentence and writes nothing. A thread is
@@ -327,6 +344,10 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigurationError(BAD_LIMIT.format(name=name, minimum=1, value=value))
+        if not isinstance(self.summary_words, int) or self.summary_words < 0:
+            raise ConfigurationError(
+                BAD_LIMIT.format(name="summary_words", minimum=0, value=self.summary_words)
+            )
         if not isinstance(self.history_messages, int) or self.history_messages < 2:
             raise ConfigurationError(
                 BAD_LIMIT.format(name="history_messages", minimum=2, value=self.history_messages)

@@ -1,10 +1,10 @@
 """The app graph: intake → router → one agent → respond.
 
 ```
-START → intake ─┬─ router ─┬──────────────┬─ calculator ─┬─ respond → END
-                │          └─ plan_step ──┼─ researcher ─┤
-                │               ▲         └─ writers ────┤
-                │               └────────────────────────┘ (next step of a plan)
+START → intake ─┬─ (summarize) ─ router ─┬──────────────┬─ calculator ─┬─ respond → END
+                │                        └─ plan_step ──┼─ researcher ─┤
+                │                             ▲         └─ writers ────┤
+                │                             └────────────────────────┘ (next step of a plan)
                 └─ respond (the question was unusable)
 ```
 
@@ -13,6 +13,9 @@ START → intake ─┬─ router ─┬─────────────�
   and usage are its own. It also drops the oldest messages beyond
   ``Settings.history_messages``: the thread keeps a bounded window, which is what every agent
   receives, so a checkpoint's size does not grow with the conversation.
+* ``summarize`` runs only when turns leave the window and a model is configured: it folds
+  them into the thread's running ``summary`` before they go (see
+  ``crossroads.agents.summary``).
 * ``router`` picks an agent (see ``crossroads.agents.router``).
 * each agent is its own subgraph, added as a node, so streaming with ``subgraphs=True``
   and ``get_graph(xray=True)`` show inside it.
@@ -40,6 +43,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
+from crossroads.agents import summary
 from crossroads.agents.router import make_router_node
 from crossroads.contract import Source, run_settings
 from crossroads.errors import InputError
@@ -115,19 +119,21 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
         "original_question": question,
         # Older turns beyond the window go; a chat turn is already the last message and is
         # replaced (same id) by ``asked``, so it is not counted as history.
-        "messages": [*_forget(history, settings.history_messages), asked],
+        "messages": [*_forget(history, settings), asked],
         "asked_id": asked.id,
     }
 
 
-def _forget(history: Sequence[AnyMessage], window: int) -> list[RemoveMessage]:
-    """Removals that keep the thread's ``messages`` within ``window`` once this turn ends.
+def _forget(history: Sequence[AnyMessage], settings: Settings) -> list[RemoveMessage]:
+    """Removals that keep the thread's ``messages`` within the window once this turn ends.
 
-    The turn adds two messages (question and answer), so the oldest beyond ``window - 2``
-    go. Without this every checkpoint of a long thread carries its whole transcript.
+    Without them every checkpoint of a long thread carries its whole transcript. When the
+    leaving turns are to be summarised, ``summarize`` removes them instead, after reading them.
     """
-    extra = len(history) + 2 - window
-    return [RemoveMessage(id=m.id) for m in history[: max(0, extra)] if m.id]
+    if summary.wanted(settings):
+        return []
+    count = summary.leaving(history, settings.history_messages, batch=False)
+    return [RemoveMessage(id=m.id) for m in history[:count] if m.id]
 
 
 def _chat_turn(state: AppState) -> HumanMessage | None:
@@ -155,9 +161,18 @@ def _message_text(message: HumanMessage) -> str:
     return "\n".join(part for part in parts if part)
 
 
-async def after_intake(state: AppState) -> str:
-    """Unusable questions skip the router."""
-    return "respond" if state.get("error") else "router"
+async def after_intake(state: AppState, runtime: Runtime[Settings]) -> str:
+    """Unusable questions skip the router; turns leaving the window go through ``summarize``
+    first when they are summarised."""
+    if state.get("error"):
+        return "respond"
+    settings = run_settings(runtime)
+    history = (state.get("messages") or [])[:-1]
+    if summary.wanted(settings) and summary.leaving(
+        history, settings.history_messages, batch=False
+    ):
+        return "summarize"
+    return "router"
 
 
 async def after_router(state: AppState) -> str:
@@ -305,6 +320,7 @@ def build_app_graph(
         AppState, context_schema=Settings, input_schema=InputState, output_schema=OutputState
     )
     graph.add_node("intake", intake)
+    graph.add_node("summarize", summary.summarize)
     graph.add_node("router", guarded("router", "route", make_router_node(specs)))
     graph.add_node("respond", respond)
     graph.add_node("plan_step", plan_step)
@@ -317,7 +333,12 @@ def build_app_graph(
             {"router": "router", "plan_step": "plan_step", "respond": "respond"},
         )
     graph.add_edge(START, "intake")
-    graph.add_conditional_edges("intake", after_intake, {"router": "router", "respond": "respond"})
+    graph.add_conditional_edges(
+        "intake",
+        after_intake,
+        {"summarize": "summarize", "router": "router", "respond": "respond"},
+    )
+    graph.add_edge("summarize", "router")
     graph.add_conditional_edges(
         "router", after_router, {**routes, "plan_step": "plan_step", "respond": "respond"}
     )

@@ -75,6 +75,9 @@ class AppState(TypedDict, total=False):
     """The calculator's last result in this thread (``ans`` in follow-ups)."""
     context: str
     """Earlier results a multi-step plan hands to the next step."""
+    summary: str
+    """Running summary of the turns that have left ``messages`` (with a model; see
+    :mod:`crossroads.agents.summary`). It lives for the whole thread, like ``messages``."""
     usage_before: Usage
     """Snapshot of ``usage`` taken when an agent starts (see :class:`AgentInput`)."""
     plan: list[dict[str, str]]

@@ -252,6 +252,7 @@ def ask(
 
 STEP_NAMES = {
     "intake": "starting",
+    "summarize": "summarising earlier turns",
     "router": "routing",
     "plan_step": "planning the steps",
     "prepare": "reading the question",

@@ -149,3 +149,21 @@ def test_plan_review_pauses_before_writing_and_resumes_to_text(real_app: Make) -
     assert_clean(done, question)
     assert not done.answer.lstrip().startswith("Notes"), done.answer
     assert done.usage["llm_calls"] <= 16
+
+
+def test_turns_leaving_the_window_are_summarised_and_the_thread_goes_on(
+    real_app: Make,
+) -> None:
+    # A window of two messages: from the second turn on, the previous turn leaves and is
+    # folded into the running summary by the real model; the thread keeps answering.
+    app = real_app(history_messages=2, summary_words=40)
+    app.ask("12 * 7", thread_id="s")
+    result = app.ask("100 + 5", thread_id="s")
+    assert result.error is None and "105" in result.answer
+    (memory,) = [s for s in result.steps if s["agent"] == "memory"]
+    assert memory["detail"]["folded"] == 2
+    assert result.usage["by_node"]["summary"]["llm_calls"] == 1
+    values = app.graph.get_state({"configurable": {"thread_id": "s"}}).values
+    assert len(values["messages"]) <= 2
+    if "failed" not in memory["detail"]:
+        assert 0 < len(values["summary"].split()) <= 41

@@ -119,6 +119,7 @@ SENSIBLE: dict[str, st.SearchStrategy[Any]] = {
         [{"verdict": "approve", "issues": []}, {"verdict": "revise", "issues": ["more"]}]
     ),
     "writer": st.just("Mira watched the rain fall on the quiet street."),
+    "summary": st.sampled_from(["The user asked about apples and 12 + 7.", ""]),
 }
 
 WELL_BEHAVED: dict[str, list[Any]] = {
