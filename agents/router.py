@@ -38,7 +38,6 @@ from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
 from crossroads.tools.text import content_words
-from crossroads.usage import merge_usage
 
 FALLBACK_ROUTE = "none"
 
@@ -293,7 +292,7 @@ async def decide_route(
     if not settings.has_model:
         return RouteDecision(catch_all, "no model configured", None, "fallback"), None
 
-    caller = ModelCaller(settings, state, "router", in_agent=False)
+    caller = ModelCaller(settings, state, "router")
     schema = route_schema(names)
     messages = router_messages(
         candidates,
@@ -415,7 +414,6 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
     async def route_question(state: Any, runtime: Runtime[Settings]) -> dict[str, Any]:
         settings = run_settings(runtime)
         decision, caller = await decide_route(settings, specs, state)
-        usage_delta = caller.usage_update() if caller else None
         tried = [*(state.get("tried_routes") or []), decision.route]
         detail: dict[str, Any] = {
             "route": decision.route,
@@ -438,8 +436,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
             "route_confidence": decision.confidence,
             "tried_routes": tried,
             "handoff": None,
-            "usage": usage_delta or {},
-            "usage_before": merge_usage(state.get("usage"), usage_delta),
+            "usage": caller.usage_update() if caller else {},
             "steps": [step("router", "route", detail)],
         }
 
