@@ -302,33 +302,26 @@ async def decide_route(
         handoff=state.get("handoff"),
         max_steps=settings.max_plan_steps,
     )
-    error = ""
-    for attempt in range(2):
-        reply = await caller.astructured(
-            "router", schema, messages, lenient=plain_route_reader(schema, names)
-        )
-        chosen = getattr(reply.parsed, "route", None) if reply.parsed is not None else None
-        if isinstance(chosen, str) and chosen in names:
-            lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
-            plan, cut = _plan_from(getattr(reply.parsed, "steps", None), settings.max_plan_steps)
-            if plan:
-                chosen = plan[0]["route"]
-            decision = RouteDecision(
-                chosen, lines[0] if lines else "", None, "llm", plan=plan, plan_cut=cut
-            )
-            return decision, caller
-        error = reply.error or f"{chosen!r} is not one of the choices"
-        if attempt == 0:
-            messages = [
-                *messages,
-                HumanMessage(
-                    content=prompts.RETRY_PROMPT.format(error=error, names=", ".join(names))
-                ),
-            ]
-    return (
-        RouteDecision(catch_all, FELL_BACK.format(error=error, route=catch_all), None, "fallback"),
-        caller,
+    reply = await caller.astructured(
+        "router",
+        schema,
+        messages,
+        lenient=plain_route_reader(schema, names),
+        retry=lambda error: prompts.RETRY_PROMPT.format(error=error, names=", ".join(names)),
     )
+    if reply.parsed is None:
+        fell_back = FELL_BACK.format(error=reply.error, route=catch_all)
+        return RouteDecision(catch_all, fell_back, None, "fallback"), caller
+    # The schema's ``route`` is a Literal of ``names``: a parsed reply chose one of them.
+    chosen = str(getattr(reply.parsed, "route", ""))
+    lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
+    plan, cut = _plan_from(getattr(reply.parsed, "steps", None), settings.max_plan_steps)
+    if plan:
+        chosen = plan[0]["route"]
+    decision = RouteDecision(
+        chosen, lines[0] if lines else "", None, "llm", plan=plan, plan_cut=cut
+    )
+    return decision, caller
 
 
 PLAIN_REASON = "read from a plain-text reply: {text}"

@@ -377,10 +377,12 @@ async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[st
     system = SystemMessage(content=prompts.PLANNER_SYSTEM.format(part_rule=part_rule))
 
     notes: list[str] = []
-    reply = await caller.astructured("planner", StoryPlan, [system, *memory])
-    if reply.parsed is None:
-        retry = HumanMessage(content=prompts.PLANNER_RETRY.format(error=reply.error))
-        reply = await caller.astructured("planner", StoryPlan, [system, *memory, retry])
+    reply = await caller.astructured(
+        "planner",
+        StoryPlan,
+        [system, *memory],
+        retry=lambda error: prompts.PLANNER_RETRY.format(error=error),
+    )
     if isinstance(reply.parsed, StoryPlan):
         plan = reply.parsed
     elif state.get("plan"):

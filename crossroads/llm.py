@@ -26,7 +26,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -598,6 +598,7 @@ class ModelCaller:
         messages: Sequence[BaseMessage],
         *,
         lenient: LenientReader | None = None,
+        retry: Callable[[str], str] | None = None,
     ) -> StructuredReply:
         """Structured-output call; never raises for a malformed reply, reports it instead.
 
@@ -605,7 +606,8 @@ class ModelCaller:
         by ``Settings.structured_output``): a strategy the model refuses (HTTP 400/500, not
         implemented) or whose reply cannot be read moves on to the next, and the first that
         gets a usable reply is remembered for the model. When the last strategy's reply
-        cannot be read either, it is returned as ``parsed=None`` with the reason.
+        cannot be read either, the model is asked once more with ``retry``'s message, if
+        given; a reply still unusable is returned as ``parsed=None`` with the reason.
 
         Args:
             role: Role whose model applies.
@@ -613,11 +615,27 @@ class ModelCaller:
             messages: The prompt.
             lenient: Reads a plain-text reply when it holds no JSON (the router takes the
                 first of its choices named in the text).
+            retry: Turns why a reply was unusable into the message that asks again (the
+                router repeats its choices; the planner asks for every field).
 
         Raises:
             ModelError: the model failed (down, timed out), or refused every strategy.
             BudgetExceeded: a budget ran out.
         """
+        reply = await self._degrading(role, schema, messages, lenient)
+        if reply.parsed is None and retry is not None:
+            again = HumanMessage(content=retry(reply.error or "the reply was unusable"))
+            reply = await self._degrading(role, schema, [*messages, again], lenient)
+        return reply
+
+    async def _degrading(
+        self,
+        role: str,
+        schema: type[BaseModel],
+        messages: Sequence[BaseMessage],
+        lenient: LenientReader | None,
+    ) -> StructuredReply:
+        """One structured call, degrading through the strategies (see :meth:`astructured`)."""
         strategies = self._strategies(role)
         refused: list[str] = []
         for index, strategy in enumerate(strategies):
