@@ -72,9 +72,11 @@ def empty_usage() -> Usage:
 
 
 def _combine(left: Usage | None, right: Usage | None, pick: Any) -> Usage:
-    """``left`` and ``right`` combined field by field (totals and each node) with ``pick``."""
+    """``left`` and ``right`` combined field by field (totals and each node) with ``pick``,
+    into a new record (the inputs are left as they were)."""
     result = empty_usage()
     totals = cast(dict[str, int], result)
+    nodes = cast(dict[str, dict[str, int]], result["by_node"])
     for part in (left, right):
         if not part:
             continue
@@ -82,14 +84,13 @@ def _combine(left: Usage | None, right: Usage | None, pick: Any) -> Usage:
         for key in _FIELDS:
             totals[key] = pick(totals[key], int(fields.get(key, 0) or 0))
         for node, counts in (part.get("by_node") or {}).items():
-            mine = cast(
-                dict[str, int],
-                result["by_node"].setdefault(
-                    node, {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0}
-                ),
-            )
-            for key in _FIELDS:
-                mine[key] = pick(mine[key], int(cast(Mapping[str, Any], counts).get(key, 0) or 0))
+            given = cast(Mapping[str, Any], counts)
+            mine = nodes.get(node)
+            if mine is None:
+                nodes[node] = {key: int(given.get(key, 0) or 0) for key in _FIELDS}
+            else:
+                for key in _FIELDS:
+                    mine[key] = pick(mine[key], int(given.get(key, 0) or 0))
     return result
 
 
