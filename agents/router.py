@@ -39,7 +39,6 @@ from crossroads.llm import ModelCaller
 from crossroads.registry import AgentSpec
 from crossroads.settings import Settings
 from crossroads.tools.text import content_words
-from crossroads.usage import merge_usage
 
 FALLBACK_ROUTE = "none"
 
@@ -297,7 +296,7 @@ async def decide_route(
     if not settings.has_model:
         return RouteDecision(catch_all, "no model configured", None, "fallback"), None
 
-    caller = ModelCaller(settings, state, "router", in_agent=False)
+    caller = ModelCaller(settings, state, "router")
     schema = route_schema(names)
     messages = router_messages(
         candidates,
@@ -308,33 +307,26 @@ async def decide_route(
         max_steps=settings.max_plan_steps,
         summary=state.get("summary") or "",
     )
-    error = ""
-    for attempt in range(2):
-        reply = await caller.astructured(
-            "router", schema, messages, lenient=plain_route_reader(schema, names)
-        )
-        chosen = getattr(reply.parsed, "route", None) if reply.parsed is not None else None
-        if isinstance(chosen, str) and chosen in names:
-            lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
-            plan, cut = _plan_from(getattr(reply.parsed, "steps", None), settings.max_plan_steps)
-            if plan:
-                chosen = plan[0]["route"]
-            decision = RouteDecision(
-                chosen, lines[0] if lines else "", None, "llm", plan=plan, plan_cut=cut
-            )
-            return decision, caller
-        error = reply.error or f"{chosen!r} is not one of the choices"
-        if attempt == 0:
-            messages = [
-                *messages,
-                HumanMessage(
-                    content=prompts.RETRY_PROMPT.format(error=error, names=", ".join(names))
-                ),
-            ]
-    return (
-        RouteDecision(catch_all, FELL_BACK.format(error=error, route=catch_all), None, "fallback"),
-        caller,
+    reply = await caller.astructured(
+        "router",
+        schema,
+        messages,
+        lenient=plain_route_reader(schema, names),
+        retry=lambda error: prompts.RETRY_PROMPT.format(error=error, names=", ".join(names)),
     )
+    if reply.parsed is None:
+        fell_back = FELL_BACK.format(error=reply.error, route=catch_all)
+        return RouteDecision(catch_all, fell_back, None, "fallback"), caller
+    # The schema's ``route`` is a Literal of ``names``: a parsed reply chose one of them.
+    chosen = str(getattr(reply.parsed, "route", ""))
+    lines = str(getattr(reply.parsed, "reason", "")).strip().splitlines()
+    plan, cut = _plan_from(getattr(reply.parsed, "steps", None), settings.max_plan_steps)
+    if plan:
+        chosen = plan[0]["route"]
+    decision = RouteDecision(
+        chosen, lines[0] if lines else "", None, "llm", plan=plan, plan_cut=cut
+    )
+    return decision, caller
 
 
 PLAIN_REASON = "read from a plain-text reply: {text}"
@@ -420,7 +412,6 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
     async def route_question(state: Any, runtime: Runtime[Settings]) -> dict[str, Any]:
         settings = run_settings(runtime)
         decision, caller = await decide_route(settings, specs, state)
-        usage_delta = caller.usage_update() if caller else None
         tried = [*(state.get("tried_routes") or []), decision.route]
         detail: dict[str, Any] = {
             "route": decision.route,
@@ -443,8 +434,7 @@ def make_router_node(specs: Sequence[AgentSpec]) -> Any:
             "route_confidence": decision.confidence,
             "tried_routes": tried,
             "handoff": None,
-            "usage": usage_delta or {},
-            "usage_before": merge_usage(state.get("usage"), usage_delta),
+            "usage": caller.usage_update() if caller else {},
             "steps": [step("router", "route", detail)],
         }
 

@@ -100,7 +100,7 @@ async def summarize(state: dict[str, Any], runtime: Runtime[Settings]) -> dict[s
     history = messages[:-1]
     count = leaving(history, settings.history_messages, batch=True)
     turns = history[:count]
-    caller = ModelCaller(settings, state, "summary", in_agent=False)
+    caller = ModelCaller(settings, state, "summary")
     summary, failure = await fold(state.get("summary") or "", turns, caller, settings.summary_words)
     detail: dict[str, Any] = {"folded": count, "words": len(summary.split())}
     if failure:

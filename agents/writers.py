@@ -90,10 +90,7 @@ from crossroads.agents.writers_rules import (
 from crossroads.contract import AgentState, conversation_lines, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
-from crossroads.tools.text_checks import (
-    Bible,
-    run_checks,
-)
+from crossroads.tools.text_checks import Bible, Finding, run_checks
 
 AGENT = "writers"
 
@@ -378,10 +375,12 @@ async def plan_story(state: WritersState, runtime: Runtime[Settings]) -> dict[st
     system = SystemMessage(content=prompts.PLANNER_SYSTEM.format(part_rule=part_rule))
 
     notes: list[str] = []
-    reply = await caller.astructured("planner", StoryPlan, [system, *memory])
-    if reply.parsed is None:
-        retry = HumanMessage(content=prompts.PLANNER_RETRY.format(error=reply.error))
-        reply = await caller.astructured("planner", StoryPlan, [system, *memory, retry])
+    reply = await caller.astructured(
+        "planner",
+        StoryPlan,
+        [system, *memory],
+        retry=lambda error: prompts.PLANNER_RETRY.format(error=error),
+    )
     if isinstance(reply.parsed, StoryPlan):
         plan = reply.parsed
     elif state.get("plan"):
@@ -431,6 +430,26 @@ def plain_verdict(text: str) -> Verdict | None:
     return Verdict(verdict=verdict, issues=[issue for issue in issues if issue][:10])
 
 
+async def _critic_reading(
+    caller: ModelCaller, messages: Sequence[BaseMessage], findings: Sequence[Finding]
+) -> tuple[Literal["approve", "revise"], list[str], dict[str, Any]]:
+    """The critic's reading of the plan or a part, with the deterministic findings enforced
+    (:func:`enforce_verdict`): the verdict, its issues, and the step's detail."""
+    reply = await caller.astructured("critic", Verdict, messages, lenient=plain_verdict)
+    parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
+    verdict, issues, overridden = enforce_verdict(parsed, findings)
+    detail: dict[str, Any] = {
+        "model_verdict": parsed.verdict if parsed else None,
+        "verdict": verdict,
+        "overridden": overridden,
+        "findings": [finding.model_dump() for finding in findings],
+        "issues": issues,
+    }
+    if parsed is None:
+        detail["note"] = CRITIC_UNUSABLE.format(error=reply.error)
+    return verdict, issues, detail
+
+
 async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict[str, Any]:
     """Critic on the plan: deterministic checks, then the model's reading, into a verdict."""
     settings = run_settings(runtime)
@@ -448,21 +467,10 @@ async def critique_plan(state: WritersState, runtime: Runtime[Settings]) -> dict
             )
         ),
     ]
-    reply = await caller.astructured("critic", Verdict, messages, lenient=plain_verdict)
-    parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
-    verdict, issues, overridden = enforce_verdict(parsed, findings)
+    verdict, issues, reading = await _critic_reading(caller, messages, findings)
     revisions = state.get("plan_revisions", 0)
     update: dict[str, Any] = {"usage": caller.usage_update()}
-    detail: dict[str, Any] = {
-        "target": "plan",
-        "model_verdict": parsed.verdict if parsed else None,
-        "verdict": verdict,
-        "overridden": overridden,
-        "findings": [finding.model_dump() for finding in findings],
-        "issues": issues,
-    }
-    if parsed is None:
-        detail["note"] = CRITIC_UNUSABLE.format(error=reply.error)
+    detail: dict[str, Any] = {"target": "plan", **reading}
     if verdict == "revise" and revisions < settings.max_plan_revisions:
         update["plan_issues"] = issues
         update["plan_revisions"] = revisions + 1
@@ -647,9 +655,7 @@ async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict
             )
         ),
     ]
-    reply = await caller.astructured("critic", Verdict, messages, lenient=plain_verdict)
-    parsed = reply.parsed if isinstance(reply.parsed, Verdict) else None
-    verdict, issues, overridden = enforce_verdict(parsed, findings)
+    verdict, issues, reading = await _critic_reading(caller, messages, findings)
     drafts = state.get("drafts") or []
     errors = sum(1 for finding in findings if finding.severity == "error")
     record = {
@@ -665,18 +671,7 @@ async def critique_part(state: WritersState, runtime: Runtime[Settings]) -> dict
         outcome = "revise"
     else:
         outcome = "keep"
-    detail: dict[str, Any] = {
-        "target": label,
-        "draft": len(drafts) + 1,
-        "model_verdict": parsed.verdict if parsed else None,
-        "verdict": verdict,
-        "overridden": overridden,
-        "next": outcome,
-        "findings": [finding.model_dump() for finding in findings],
-        "issues": issues,
-    }
-    if parsed is None:
-        detail["note"] = CRITIC_UNUSABLE.format(error=reply.error)
+    detail = {"target": label, "draft": len(drafts) + 1, **reading, "next": outcome}
     note = f"{label}, draft {len(drafts) + 1}: {verdict}" + (f": {_clip(issues)}" if issues else "")
     return {
         "drafts": [*drafts, record],

@@ -27,24 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from overhead import QUESTION, scripted  # the same question and model (benchmarks/)
+
 from crossroads import Crossroads
-from crossroads.testing import ScriptedChatModel
 
 OUTPUT = Path(__file__).resolve().parent / "out" / "concurrency.json"
 LATENCY = 0.2
 LEVELS = (1, 10, 50, 100)
-QUESTION = "I have 10 apples and I ate four. How many are left?"
-
-
-def scripted() -> ScriptedChatModel:
-    return ScriptedChatModel(
-        rules=[
-            ("You are the router", {"route": "math", "reason": "arithmetic"}),
-            ("<result>", "You have 6 apples left."),
-            (".*", "10 - 4"),
-        ],
-        latency=LATENCY,
-    )
 
 
 async def burst(app: Crossroads, count: int) -> tuple[float, list[Any]]:
@@ -55,7 +44,7 @@ async def burst(app: Crossroads, count: int) -> tuple[float, list[Any]]:
 
 def main() -> None:
     rows = []
-    with Crossroads(scripted(), checkpointer="memory") as app:
+    with Crossroads(scripted(LATENCY), checkpointer="memory") as app:
         asyncio.run(burst(app, 2))  # warm-up: loads the classifier, compiles, opens the loop
         for count in LEVELS:
             wall, results = asyncio.run(burst(app, count))

@@ -67,14 +67,17 @@ QUESTION = "I have 10 apples and I ate four. How many are left?"
 CASES = {"classifier routes (2 calls)": None, "LLM router forced (3 calls)": 1.01}
 
 
-def scripted() -> ScriptedChatModel:
+def scripted(latency: float = 0.0) -> ScriptedChatModel:
+    """A model that answers QUESTION right, taking ``latency`` seconds a call (also used by
+    concurrency.py)."""
     # Rules are never used up, so one model serves every run; <result> marks the phrase call.
     return ScriptedChatModel(
         rules=[
             ("You are the router", {"route": "math", "reason": "arithmetic"}),
             ("<result>", "You have 6 apples left."),
             (".*", "10 - 4"),
-        ]
+        ],
+        latency=latency,
     )
 
 

@@ -6,8 +6,10 @@ Your own agent follows it too: read ``question`` (and ``messages``, ``context``,
 ``last_value``), return ``answer``, ``steps`` and ``usage`` (see ``examples/unit_converter.py``).
 
 Reducers are written by one place each. An agent subgraph never receives the parent's
-``usage``, ``steps`` or ``sources`` (they are not in :class:`AgentInput`), so what it returns
-is only what it added, and the parent's reducer adds it once.
+``steps`` or ``sources`` (they are not in :class:`AgentInput`), so what it returns is only
+what it added, and the parent's reducer adds it once. ``usage`` is the exception: it is the
+request's ledger (see :mod:`crossroads.usage`), which an agent receives and hands back whole;
+return ``caller.usage_update()`` from a node that called a model.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
 from crossroads.settings import Settings
-from crossroads.usage import Usage, merge_usage
+from crossroads.usage import Usage, latest_usage
 
 
 class Source(TypedDict):
@@ -67,8 +69,8 @@ class AgentInput(TypedDict, total=False):
     summary: str
     """Running summary of the turns that have left the thread's window (empty when none have,
     or offline); see :mod:`crossroads.agents.summary`."""
-    usage_before: Usage
-    """Usage so far in this request, so budgets count the whole request."""
+    usage: Usage
+    """The request's usage so far (what this agent's budget counts from)."""
 
 
 class AgentOutput(TypedDict, total=False):
@@ -94,7 +96,7 @@ class AgentState(AgentInput, AgentOutput, total=False):
 
     sources: Annotated[list[Source], operator.add]
     steps: Annotated[list[Step], operator.add]
-    usage: Annotated[Usage, merge_usage]
+    usage: Annotated[Usage, latest_usage]
 
 
 def earlier_messages(messages: Sequence[BaseMessage], question: str) -> list[BaseMessage]:

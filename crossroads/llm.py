@@ -1,8 +1,8 @@
 """Every model call goes through here: budgets, retries, fallbacks and usage.
 
-A node creates one :class:`ModelCaller` per run, calls the model through it, and returns
-``caller.usage_update()`` with its state update, so usage is counted once, per node, from
-each reply's ``usage_metadata``.
+A node creates a :class:`ModelCaller`, calls the model through it, and returns
+``caller.usage_update()`` with its state update. Every call is written, as it happens, into
+the request's ledger (:mod:`crossroads.usage`), from each reply's ``usage_metadata``.
 
 Why retries live here rather than only in a node ``RetryPolicy``: a policy re-runs the whole
 node (repeating, and paying for, the calls that already succeeded in it) and cannot honour a
@@ -20,14 +20,13 @@ time with :class:`~crossroads.errors.BudgetExceeded` instead of a hang.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,32 +56,13 @@ from crossroads.structured import (
     schema_json,
     schema_prompt,
 )
-from crossroads.usage import Usage, add_call, empty_usage, merge_usage
+from crossroads.usage import Usage, request_ledger
 
 CURRENT_ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "crossroads_current_role", default=None
 )
 """The role of the model call in progress (read by ``ScriptedChatModel``: streaming calls
 reach a chat model without their callback tags)."""
-
-_ACTIVE_CALLERS: contextvars.ContextVar[list[ModelCaller] | None] = contextvars.ContextVar(
-    "crossroads_active_callers", default=None
-)
-
-
-@contextlib.contextmanager
-def collect_callers() -> Iterator[list[ModelCaller]]:
-    """Collect the :class:`ModelCaller` objects created inside the block.
-
-    Node guards use it to keep the usage of calls made before a node failed.
-    """
-    callers: list[ModelCaller] = []
-    token = _ACTIVE_CALLERS.set(callers)
-    try:
-        yield callers
-    finally:
-        _ACTIVE_CALLERS.reset(token)
-
 
 ANSWER_TAG = "crossroads:answer"
 """Tag on model calls whose tokens are the user-visible answer (streamed to the user)."""
@@ -361,29 +341,17 @@ class ModelCaller:
 
     Args:
         settings: The run's settings (``runtime.context``).
-        state: The node's input state; ``usage`` and ``started_at`` are read from it.
+        state: The node's input state; ``started_at`` (and ``usage``, see
+            :func:`~crossroads.usage.request_ledger`) find the request's ledger.
         node: Name recorded in ``usage["by_node"]`` (e.g. ``"calculator.extract"``).
-        in_agent: The node belongs to an agent subgraph, whose state holds only the agent's
-            own ``usage`` plus the request's ``usage_before`` (what was used before the agent
-            started). App-level nodes (the router) pass ``False``: their ``usage`` is the
-            whole request's.
     """
 
-    def __init__(
-        self, settings: Settings, state: Mapping[str, Any], node: str, *, in_agent: bool = True
-    ) -> None:
+    def __init__(self, settings: Settings, state: Mapping[str, Any], node: str) -> None:
         self.settings = settings
         self.node = node
-        before = state.get("usage") or empty_usage()
-        if in_agent:
-            before = merge_usage(state.get("usage_before"), before)
-        self._before: Usage = before
-        active = _ACTIVE_CALLERS.get()
-        if active is not None:
-            active.append(self)
+        self._ledger = request_ledger(state)
         started = state.get("started_at")
         self._started = float(started) if started else time.time()
-        self._delta: Usage = empty_usage()
 
     # -- budgets ------------------------------------------------------------------
 
@@ -393,15 +361,10 @@ class ModelCaller:
 
     def check_budget(self) -> None:
         """Raise :class:`BudgetExceeded` if the next call would break a budget."""
-        calls = self._before["llm_calls"] + self._delta["llm_calls"]
-        if calls >= self.settings.max_llm_calls:
+        used = self._ledger.usage
+        if used["llm_calls"] >= self.settings.max_llm_calls:
             raise BudgetExceeded(CALLS_EXHAUSTED.format(limit=self.settings.max_llm_calls))
-        tokens = (
-            self._before["input_tokens"]
-            + self._before["output_tokens"]
-            + self._delta["input_tokens"]
-            + self._delta["output_tokens"]
-        )
+        tokens = used["input_tokens"] + used["output_tokens"]
         if tokens >= self.settings.max_tokens:
             raise BudgetExceeded(
                 TOKENS_EXHAUSTED.format(used=tokens, limit=self.settings.max_tokens)
@@ -414,8 +377,9 @@ class ModelCaller:
             )
 
     def usage_update(self) -> Usage:
-        """The usage this node added, for the state's ``usage`` reducer."""
-        return self._delta
+        """The request's usage so far, this node's calls included, for the state's ``usage``
+        channel (its reducer keeps the latest copy; see :mod:`crossroads.usage`)."""
+        return self._ledger.usage
 
     # -- calls --------------------------------------------------------------------
 
@@ -528,7 +492,7 @@ class ModelCaller:
         self.check_budget()
         timeout = max(0.01, min(self.settings.request_timeout, self.remaining_seconds()))
         first_byte = min(self.settings.first_byte_timeout, timeout) if streams else timeout
-        self._delta = add_call(self._delta, self.node, None)
+        self._ledger.record(self.node, None)
         token = CURRENT_ROLE.set(role)
         timed_out: TimeoutError | None = None
         try:
@@ -539,7 +503,7 @@ class ModelCaller:
             timed_out = error
             # The server read the prompt (or queued it): count it, as an estimate.
             prompt_only = estimated_usage(messages)
-            self._delta = add_call(self._delta, self.node, prompt_only, count_call=False)
+            self._ledger.record(self.node, prompt_only, count_call=False)
         except Exception as error:
             unusable = is_unusable_reply(error)
             tokens = error_usage(error)
@@ -548,7 +512,7 @@ class ModelCaller:
                 # read by the server, so estimate it rather than count 0.
                 tokens = estimated_usage(messages)
             if tokens:
-                self._delta = add_call(self._delta, self.node, tokens, count_call=False)
+                self._ledger.record(self.node, tokens, count_call=False)
             if unusable:
                 raise UnusableReply(error) from error
             if refusals_end and is_refusal(error):
@@ -572,8 +536,7 @@ class ModelCaller:
         meta: Mapping[str, Any] = message.usage_metadata or {}
         if not meta:
             meta = estimated_usage(prompt, message)
-        self._delta = add_call(
-            self._delta,
+        self._ledger.record(
             self.node,
             {
                 "input_tokens": int(meta.get("input_tokens", 0) or 0),
@@ -635,6 +598,7 @@ class ModelCaller:
         messages: Sequence[BaseMessage],
         *,
         lenient: LenientReader | None = None,
+        retry: Callable[[str], str] | None = None,
     ) -> StructuredReply:
         """Structured-output call; never raises for a malformed reply, reports it instead.
 
@@ -642,7 +606,8 @@ class ModelCaller:
         by ``Settings.structured_output``): a strategy the model refuses (HTTP 400/500, not
         implemented) or whose reply cannot be read moves on to the next, and the first that
         gets a usable reply is remembered for the model. When the last strategy's reply
-        cannot be read either, it is returned as ``parsed=None`` with the reason.
+        cannot be read either, the model is asked once more with ``retry``'s message, if
+        given; a reply still unusable is returned as ``parsed=None`` with the reason.
 
         Args:
             role: Role whose model applies.
@@ -650,11 +615,27 @@ class ModelCaller:
             messages: The prompt.
             lenient: Reads a plain-text reply when it holds no JSON (the router takes the
                 first of its choices named in the text).
+            retry: Turns why a reply was unusable into the message that asks again (the
+                router repeats its choices; the planner asks for every field).
 
         Raises:
             ModelError: the model failed (down, timed out), or refused every strategy.
             BudgetExceeded: a budget ran out.
         """
+        reply = await self._degrading(role, schema, messages, lenient)
+        if reply.parsed is None and retry is not None:
+            again = HumanMessage(content=retry(reply.error or "the reply was unusable"))
+            reply = await self._degrading(role, schema, [*messages, again], lenient)
+        return reply
+
+    async def _degrading(
+        self,
+        role: str,
+        schema: type[BaseModel],
+        messages: Sequence[BaseMessage],
+        lenient: LenientReader | None,
+    ) -> StructuredReply:
+        """One structured call, degrading through the strategies (see :meth:`astructured`)."""
         strategies = self._strategies(role)
         refused: list[str] = []
         for index, strategy in enumerate(strategies):

@@ -31,6 +31,7 @@ import json
 import threading
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -110,10 +111,18 @@ _OWN_ASYNC_CLIENT = {"openai", "azure_openai"}
 
 _cache: dict[str, BaseChatModel] = {}
 """Models resolved outside any event loop (``check_models`` at start-up, sync callers)."""
-_loop_cache: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, BaseChatModel]] = (
-    weakref.WeakKeyDictionary()
-)
-_loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = (
+
+
+@dataclass
+class _LoopModels:
+    """What one event loop holds: its OpenAI-protocol models and the HTTP clients made for
+    them (closed by :func:`release_models`)."""
+
+    models: dict[str, BaseChatModel] = field(default_factory=dict)
+    clients: list[Any] = field(default_factory=list)
+
+
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopModels] = (
     weakref.WeakKeyDictionary()
 )
 _cache_lock = threading.Lock()
@@ -131,9 +140,8 @@ async def release_models() -> None:
     for them. :class:`~crossroads.Crossroads` calls it when it closes, on its own loop."""
     loop = asyncio.get_running_loop()
     with _cache_lock:
-        _loop_cache.pop(loop, None)
-        clients = _loop_clients.pop(loop, [])
-    for client in clients:
+        held = _per_loop.pop(loop, None)
+    for client in held.clients if held is not None else []:
         await client.aclose()
 
 
@@ -256,7 +264,7 @@ def resolve_model(
     # Only the OpenAI-protocol clients are tied to a loop: others keep one model per process.
     loop = _running_loop() if provider in _OWN_ASYNC_CLIENT else None
     with _cache_lock:
-        cache = _cache if loop is None else _loop_cache.setdefault(loop, {})
+        cache = _cache if loop is None else _per_loop.setdefault(loop, _LoopModels()).models
         cached = cache.get(key)
     if cached is not None:
         return cached
@@ -269,7 +277,7 @@ def resolve_model(
         client = httpx.AsyncClient(timeout=settings.request_timeout)
         kwargs["http_async_client"] = client
         with _cache_lock:  # closed by release_models, whether or not the model is made
-            _loop_clients.setdefault(loop, []).append(client)
+            _per_loop.setdefault(loop, _LoopModels()).clients.append(client)
 
     try:
         model = init_chat_model(name, model_provider=provider, **kwargs)

@@ -223,7 +223,6 @@ async def plan_step(state: AppState) -> dict[str, Any]:
         "answer": "",
         "handoff": None,
         "gave_up": False,
-        "usage_before": state.get("usage"),
         "steps": [
             {
                 "agent": "planner",

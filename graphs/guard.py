@@ -15,8 +15,7 @@ from typing import Any
 
 from crossroads.contract import step
 from crossroads.errors import BudgetExceeded, CrossroadsError
-from crossroads.llm import collect_callers
-from crossroads.usage import merge_usage
+from crossroads.usage import request_ledger
 
 NodeFn = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -32,19 +31,17 @@ def guarded(agent: str, action: str, node: NodeFn) -> NodeFn:
 
     @functools.wraps(node)
     async def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        with collect_callers() as callers:
-            try:
-                return await node(*args, **kwargs)
-            except CrossroadsError as error:
-                failure = error
-        # The calls made before the failure were paid for: keep their usage.
-        usage = None
-        for caller in callers:
-            usage = merge_usage(usage, caller.usage_update())
+        try:
+            return await node(*args, **kwargs)
+        except CrossroadsError as error:
+            failure = error
+        # The calls made before the failure were paid for: they are in the request's ledger,
+        # which goes into the state as every node's usage does.
+        state = args[0] if args else kwargs.get("state") or {}
         kind = "budget" if isinstance(failure, BudgetExceeded) else type(failure).__name__
         detail = {"failed": kind, "why": str(failure)}
         return {
-            "usage": usage or {},
+            "usage": request_ledger(state).usage,
             "error": str(failure),
             "steps": [step(agent, action, detail)],
         }

@@ -40,7 +40,7 @@ import dataclasses
 import functools
 import operator
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -74,6 +74,7 @@ BACKEND_NOT_ALLOWED = (
 )
 BAD_TEMPERATURE = "temperature for {role!r} in the run context must be a number from 0 to 2"
 BAD_ROLE = "unknown role {role!r} in the run context; roles: {roles}"
+NOT_AN_OBJECT = "{key} in the run context must be an object"
 
 SERVER_ONLY: Mapping[str, str] = {
     name: " or ".join(variables_for(name)) or "the server's Settings"
@@ -242,12 +243,7 @@ def check_client_choices(
     if "model" in given:
         chosen.append(given["model"])
     chosen.extend(given.get("fallback_models") or ())
-    role_models = given.get("role_models") or {}
-    if not isinstance(role_models, Mapping):
-        raise ConfigurationError("role_models in the run context must be an object")
-    for role, chain in role_models.items():
-        if role not in ROLES:
-            raise ConfigurationError(BAD_ROLE.format(role=role, roles=", ".join(ROLES)))
+    for _, chain in _per_role(given, "role_models"):
         chosen.extend(chain if isinstance(chain, tuple) else (chain,))
     for model in chosen:
         if not isinstance(model, str) or model not in allowed:
@@ -259,14 +255,25 @@ def check_client_choices(
             raise ConfigurationError(
                 BACKEND_NOT_ALLOWED.format(name=backend, allowed=", ".join(server.search_backends))
             )
-    temperatures = given.get("temperatures") or {}
-    if not isinstance(temperatures, Mapping):
-        raise ConfigurationError("temperatures in the run context must be an object")
-    for role, value in temperatures.items():
-        if role not in ROLES:
-            raise ConfigurationError(BAD_ROLE.format(role=role, roles=", ".join(ROLES)))
+    for role, value in _per_role(given, "temperatures"):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
             raise ConfigurationError(BAD_TEMPERATURE.format(role=role))
+
+
+def _per_role(given: Mapping[str, Any], key: str) -> Iterator[tuple[str, Any]]:
+    """The ``(role, value)`` pairs of the run context's ``key`` (``role_models``,
+    ``temperatures``), each role checked as it comes.
+
+    Raises:
+        ConfigurationError: ``key`` is not an object, or names a role that does not exist.
+    """
+    table = given.get(key) or {}
+    if not isinstance(table, Mapping):
+        raise ConfigurationError(NOT_AN_OBJECT.format(key=key))
+    for role, value in table.items():
+        if role not in ROLES:
+            raise ConfigurationError(BAD_ROLE.format(role=role, roles=", ".join(ROLES)))
+        yield role, value
 
 
 def _server_models(server: Settings, listed: tuple[str, ...]) -> set[str]:

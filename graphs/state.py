@@ -16,7 +16,7 @@ from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
 from crossroads.contract import Source, Step
-from crossroads.usage import Usage, merge_usage
+from crossroads.usage import Usage, latest_usage
 
 
 class InputState(TypedDict, total=False):
@@ -58,7 +58,8 @@ class AppState(TypedDict, total=False):
     answer: str
     sources: Annotated[list[Source], operator.add]
     steps: Annotated[list[Step], operator.add]
-    usage: Annotated[Usage, merge_usage]
+    usage: Annotated[Usage, latest_usage]
+    """The request's usage: the latest copy of its ledger (see :mod:`crossroads.usage`)."""
     error: str | None
     handoff: str | None
     """Set by an agent that gave up: why, so the router can re-route once."""
@@ -78,8 +79,6 @@ class AppState(TypedDict, total=False):
     summary: str
     """Running summary of the turns that have left ``messages`` (with a model; see
     :mod:`crossroads.agents.summary`). It lives for the whole thread, like ``messages``."""
-    usage_before: Usage
-    """Snapshot of ``usage`` taken when an agent starts (see :class:`AgentInput`)."""
     plan: list[dict[str, str]]
     """Multi-step plan from the router: ``{"route", "question"}`` steps, in order."""
     plan_index: int

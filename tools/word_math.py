@@ -225,74 +225,39 @@ def _average(match: re.Match[str]) -> str:
     return "(" + " + ".join(items) + f") / {len(items)}"
 
 
-@_phrase(rf"\b(?:the )?difference between ({_N}) and ({_N})")
-def _difference(match: re.Match[str]) -> str:
-    return f"({match.group(1)} - {match.group(2)})"
-
-
-@_phrase(rf"\b(?:the )?product of ({_N}) and ({_N})")
-def _product(match: re.Match[str]) -> str:
-    return f"({match.group(1)} * {match.group(2)})"
-
-
-@_phrase(rf"\b(?:the )?quotient of ({_N}) and ({_N})")
-def _quotient(match: re.Match[str]) -> str:
-    return f"({match.group(1)} / {match.group(2)})"
-
-
-@_phrase(rf"\badd ({_N}) to ({_N})")
-def _add_to(match: re.Match[str]) -> str:
-    return f"({match.group(2)} + {match.group(1)})"
-
-
-@_phrase(rf"\b(?:subtract|take(?: away)?|deduct) ({_N}) from ({_N})")
-def _subtract_from(match: re.Match[str]) -> str:
-    return f"({match.group(2)} - {match.group(1)})"
-
-
-@_phrase(rf"\bmultiply ({_N}) (?:by|and|with) ({_N})")
-def _multiply_by(match: re.Match[str]) -> str:
-    return f"({match.group(1)} * {match.group(2)})"
-
-
-@_phrase(rf"\bdivide ({_N}) (?:by|into) ({_N})")
-def _divide_by(match: re.Match[str]) -> str:
-    return f"({match.group(1)} / {match.group(2)})"
-
-
-@_phrase(rf"\b(?:increase|raise) ({_N}) by ({_N}) ?(?:%|percent)")
-def _increase_by(match: re.Match[str]) -> str:
-    return f"{match.group(1)} * (1 + {match.group(2)} / 100)"
-
-
-@_phrase(rf"\b(?:decrease|reduce|lower) ({_N}) by ({_N}) ?(?:%|percent)")
-def _decrease_by(match: re.Match[str]) -> str:
-    return f"{match.group(1)} * (1 - {match.group(2)} / 100)"
-
-
-@_phrase(rf"\b({_N}) ?(?:%|percent) off (?:of )?({_N})")
-def _percent_off(match: re.Match[str]) -> str:
-    return f"{match.group(2)} * (1 - {match.group(1)} / 100)"
-
-
-@_phrase(
-    rf"\b({_N}) ?(?:%|percent) (?:tip|tax|service charge|gratuity|commission|interest) (?:on|of|for) ({_N})"
+# Two operands in fixed places, and the expression they become (``\g<1>`` is the first).
+_TWO_OPERANDS: tuple[tuple[str, str], ...] = (
+    (rf"\b(?:the )?difference between ({_N}) and ({_N})", r"(\g<1> - \g<2>)"),
+    (rf"\b(?:the )?product of ({_N}) and ({_N})", r"(\g<1> * \g<2>)"),
+    (rf"\b(?:the )?quotient of ({_N}) and ({_N})", r"(\g<1> / \g<2>)"),
+    (rf"\badd ({_N}) to ({_N})", r"(\g<2> + \g<1>)"),
+    (rf"\b(?:subtract|take(?: away)?|deduct) ({_N}) from ({_N})", r"(\g<2> - \g<1>)"),
+    (rf"\bmultiply ({_N}) (?:by|and|with) ({_N})", r"(\g<1> * \g<2>)"),
+    (rf"\bdivide ({_N}) (?:by|into) ({_N})", r"(\g<1> / \g<2>)"),
+    (rf"\b(?:increase|raise) ({_N}) by ({_N}) ?(?:%|percent)", r"\g<1> * (1 + \g<2> / 100)"),
+    (rf"\b(?:decrease|reduce|lower) ({_N}) by ({_N}) ?(?:%|percent)", r"\g<1> * (1 - \g<2> / 100)"),
+    (rf"\b({_N}) ?(?:%|percent) off (?:of )?({_N})", r"\g<2> * (1 - \g<1> / 100)"),
+    (
+        rf"\b({_N}) ?(?:%|percent) (?:tip|tax|service charge|gratuity|commission|interest) "
+        rf"(?:on|of|for) ({_N})",
+        r"(\g<2> * \g<1> / 100)",
+    ),
+    (
+        rf"\b(?:split|divide|share) ({_N}) (?:equally |evenly )?(?:among|between|by|across) ({_N})"
+        r"(?: (?:people|persons|friends|kids|children|ways|parts|groups|of us|guests))?",
+        r"(\g<1> / \g<2>)",
+    ),
+    (rf"\b({_N}) split ({_N}) ways", r"(\g<1> / \g<2>)"),
 )
-def _percent_on(match: re.Match[str]) -> str:
-    return f"({match.group(2)} * {match.group(1)} / 100)"
 
 
-@_phrase(
-    rf"\b(?:split|divide|share) ({_N}) (?:equally |evenly )?(?:among|between|by|across) ({_N})"
-    r"(?: (?:people|persons|friends|kids|children|ways|parts|groups|of us|guests))?"
-)
-def _split_among(match: re.Match[str]) -> str:
-    return f"({match.group(1)} / {match.group(2)})"
+def _expands_to(template: str) -> _PhraseBuilder:
+    """A builder that fills ``template``'s ``\\g<n>`` with the match's operands."""
+    return lambda match: match.expand(template)
 
 
-@_phrase(rf"\b({_N}) split ({_N}) ways")
-def _split_ways(match: re.Match[str]) -> str:
-    return f"({match.group(1)} / {match.group(2)})"
+for _pattern, _template in _TWO_OPERANDS:
+    _phrase(_pattern)(_expands_to(_template))
 
 
 # Multi-word operators first (longest match), then single words. Values are the tokens

@@ -75,6 +75,14 @@ def test_search_backends_temperatures_and_roles_are_checked() -> None:
     )
 
 
+@pytest.mark.parametrize("key", ["role_models", "temperatures"])
+def test_tables_by_role_must_be_objects_of_known_roles(key: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{key} in the run context must be an object"):
+        check_client_choices({key: ("writer",)}, Settings(), ())
+    with pytest.raises(ConfigurationError, match="unknown role 'poet'"):
+        check_client_choices({key: {"poet": 0.5}}, Settings(), ())
+
+
 # -- the attacks, against a real `langgraph dev` ----------------------------------------
 
 

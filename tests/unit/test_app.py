@@ -140,6 +140,63 @@ def test_call_budget_stops_an_endless_loop_with_the_best_answer_so_far(make_app:
     assert len(model.calls) == 6
 
 
+def fan_out_agent(calls_per_branch: tuple[int, ...]) -> AgentSpec:
+    """An agent whose branches call the model side by side (LangGraph runs them together)."""
+
+    def branch(index: int, calls: int) -> Any:
+        async def run(state: AgentState, runtime: Runtime[Settings]) -> dict[str, Any]:
+            caller = ModelCaller(runtime.context, state, f"none.branch{index}")
+            for _ in range(calls):
+                await caller.ainvoke("writer", [HumanMessage(content=f"branch {index}")])
+            return {"usage": caller.usage_update(), "steps": [{"agent": "none", "action": "b"}]}
+
+        return guarded("none", f"branch{index}", run)
+
+    def build() -> StateGraph[Any, Any, Any, Any]:
+        graph = StateGraph(AgentState, input_schema=AgentInput, output_schema=AgentOutput)
+        for index, calls in enumerate(calls_per_branch):
+            graph.add_node(f"branch{index}", branch(index, calls))
+            graph.add_edge(START, f"branch{index}")
+            graph.add_edge(f"branch{index}", END)
+        return graph
+
+    return AgentSpec(name="none", node="writers", description="writes", build=build)
+
+
+def test_call_budget_counts_the_router_and_branches_running_side_by_side(
+    make_app: MakeApp,
+) -> None:
+    """Router (1 call) + branches of 1 and 2 calls under a budget of 3: the fourth call is
+    refused, whichever branch makes it, and the failed branch's earlier calls still count.
+    Under the old split (each branch counted the usage before the agent plus its own) all
+    four calls were made and the request ended without an error."""
+    model = ScriptedChatModel(
+        by_role={"router": [{"route": "none", "reason": "chat"}]}, default="draft"
+    )
+    app = make_app(model, agents=[fan_out_agent((1, 2))], max_llm_calls=3)
+    result = app.ask("two at once")
+    assert result.error is not None and "max_llm_calls" in result.error
+    assert result.usage["llm_calls"] == len(model.calls) == 3
+    by_node = result.usage["by_node"]
+    assert by_node["router"]["llm_calls"] == 1
+    branches = sum(counts["llm_calls"] for node, counts in by_node.items() if node != "router")
+    assert branches == 2
+
+
+def test_usage_of_branches_side_by_side_is_counted_once(make_app: MakeApp) -> None:
+    model = ScriptedChatModel(
+        by_role={"router": [{"route": "none", "reason": "chat"}]}, default="draft"
+    )
+    result = make_app(model, agents=[fan_out_agent((2, 3))]).ask("two at once")
+    assert result.error is None
+    assert result.usage["llm_calls"] == len(model.calls) == 6
+    assert result.usage["by_node"]["none.branch0"]["llm_calls"] == 2
+    assert result.usage["by_node"]["none.branch1"]["llm_calls"] == 3
+    assert result.usage["input_tokens"] == sum(
+        counts["input_tokens"] for counts in result.usage["by_node"].values()
+    )
+
+
 def test_token_budget(make_app: MakeApp) -> None:
     model = ScriptedChatModel(
         by_role={"router": [{"route": "none", "reason": "story"}]}, default="word " * 200

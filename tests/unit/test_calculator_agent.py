@@ -55,7 +55,7 @@ async def run_calculator(
         "last_value": last_value,
     }
     if usage_before is not None:
-        state["usage_before"] = usage_before
+        state["usage"] = usage_before  # what the request used before this agent started
     context = Settings(model=model, **settings)
     graph = build_calculator_graph().compile()
     return dict(await graph.ainvoke(state, context=context))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import httpx
 from langchain_core.messages import HumanMessage
+from pydantic import BaseModel
 
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
 from crossroads.testing import ScriptedChatModel
+
+HI = [HumanMessage(content="hi")]
 
 
 def rate_limited(seconds: str) -> httpx.HTTPStatusError:
@@ -70,3 +74,47 @@ async def test_a_call_that_timed_out_still_counts_its_prompt() -> None:
     usage = caller.usage_update()
     assert usage["llm_calls"] == 2
     assert usage["input_tokens"] >= 100 + 100  # the timed-out prompt and the fallback's
+
+
+# --- one retry of an unusable structured reply (the router's and the planner's) -----------
+
+
+class Choice(BaseModel):
+    pick: Literal["tea", "coffee"]
+
+
+def _ask_again(error: str) -> str:
+    return f"unusable ({error}); answer with tea or coffee"
+
+
+async def test_an_unusable_structured_reply_is_asked_once_more_with_why() -> None:
+    model = ScriptedChatModel(replies=["no idea", '{"pick": "tea"}'])
+    caller = ModelCaller(Settings(model=model, structured_output="text"), {}, "test")
+    reply = await caller.astructured("router", Choice, HI, retry=_ask_again)
+    assert reply.parsed == Choice(pick="tea")
+    first, second = model.calls
+    assert "unusable (" not in first.prompt
+    assert "unusable (the reply held no JSON object" in second.prompt
+    assert caller.usage_update()["llm_calls"] == 2
+
+
+async def test_a_structured_reply_unusable_twice_is_reported_not_retried_again() -> None:
+    model = ScriptedChatModel(replies=["no idea", '{"pick": "milk"}', '{"pick": "tea"}'])
+    caller = ModelCaller(Settings(model=model, structured_output="text"), {}, "test")
+    reply = await caller.astructured("router", Choice, HI, retry=_ask_again)
+    assert reply.parsed is None and reply.error is not None and "pick" in reply.error
+    assert len(model.calls) == 2
+
+
+async def test_without_a_retry_message_an_unusable_reply_is_reported_at_once() -> None:
+    model = ScriptedChatModel(replies=["no idea", '{"pick": "tea"}'])
+    caller = ModelCaller(Settings(model=model, structured_output="text"), {}, "test")
+    reply = await caller.astructured("router", Choice, HI)
+    assert reply.parsed is None and len(model.calls) == 1
+
+
+async def test_a_usable_structured_reply_is_not_asked_again() -> None:
+    model = ScriptedChatModel(replies=['{"pick": "coffee"}'])
+    caller = ModelCaller(Settings(model=model, structured_output="text"), {}, "test")
+    reply = await caller.astructured("router", Choice, HI, retry=_ask_again)
+    assert reply.parsed == Choice(pick="coffee") and len(model.calls) == 1
