@@ -1,0 +1,90 @@
+"""What is built once and reused across requests (issue 19): the router's schema, and each
+model's structured-output runnable."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from pydantic import Field
+
+from crossroads import Crossroads
+from crossroads.agents.router import route_schema
+from crossroads.llm import _BOUND, bound_runnable, with_raw
+from crossroads.testing import ScriptedChatModel
+from tests.helpers import echo_specs
+
+MakeApp = Callable[..., Crossroads]
+
+
+class CountingModel(ScriptedChatModel):
+    """A scripted model that records the tools bound to it (``with_structured_output``
+    binds the schema as a tool)."""
+
+    bound: list[Sequence[Any]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        self.bound.append(tools)
+        return super().bind_tools(tools, **kwargs)
+
+
+def test_route_schema_is_made_once_per_set_of_agents() -> None:
+    schema = route_schema(["math", "fact", "none"])
+    assert route_schema(("math", "fact", "none")) is schema
+    other = route_schema(["math", "units"])
+    assert other is not schema
+    assert other.model_validate({"route": "units", "reason": "r"}).route == "units"
+
+
+def test_requests_with_the_same_agents_bind_one_schema(make_app: MakeApp) -> None:
+    model = CountingModel(rules=[("You are the router", {"route": "math", "reason": "sums"})])
+    app = make_app(model, agents=echo_specs())
+    for question in ("I bought twelve boxes of seven eggs", "She reads forty pages a day"):
+        assert app.ask(question).route == "math"
+    assert len(model.calls_for("router")) == 2
+    assert len(model.bound) == 1  # the second request reused the first one's runnable
+
+    # Another set of agents is another schema: bound once more, with its own choices.
+    fewer = [spec for spec in echo_specs() if spec.name != "fact"]
+    make_app(model, agents=fewer).ask("I bought twelve boxes of seven eggs")
+    assert len(model.bound) == 2
+    (tool,) = model.bound[1]
+    assert set(tool.model_fields["route"].annotation.__args__) == {"math", "none"}
+
+
+def test_bound_runnables_are_kept_per_model_while_it_lives() -> None:
+    built: list[str] = []
+
+    def build(name: str) -> Callable[[Any], str]:
+        def make(model: Any) -> str:
+            built.append(name)
+            return name
+
+        return make
+
+    first, second = ScriptedChatModel(), ScriptedChatModel()
+    assert bound_runnable(first, "key", build("a")) == "a"
+    assert bound_runnable(first, "key", build("b")) == "a"  # reused
+    assert bound_runnable(second, "key", build("c")) == "c"  # another model, its own
+    assert bound_runnable(first, None, build("d")) == "d"  # no key: never kept
+    assert built == ["a", "c", "d"]
+    ident = id(first)
+    assert ident in _BOUND
+    del first
+    gc.collect()
+    assert ident not in _BOUND  # dropped with its model
+
+
+async def test_with_raw_gives_what_include_raw_gives() -> None:
+    schema = route_schema(["math", "fact"])
+    prompt = [HumanMessage(content="12 * 7?")]
+    for reply in ({"route": "math", "reason": "sums"}, {"route": "poem", "reason": "?"}):
+        model = ScriptedChatModel(rules=[(".*", reply)])
+        ours = await with_raw(model, schema).ainvoke(prompt)
+        theirs = await model.with_structured_output(schema, include_raw=True).ainvoke(prompt)
+        assert ours["parsed"] == theirs["parsed"]
+        assert type(ours["parsing_error"]) is type(theirs["parsing_error"])
+        assert ours["raw"].tool_calls[0]["args"] == theirs["raw"].tool_calls[0]["args"] == reply
+    assert ours["parsed"] is None and ours["parsing_error"] is not None  # "poem" is no choice
