@@ -115,18 +115,17 @@ class _FirstByteWatch(BaseCallbackHandler):
 
     It has the two methods of LangChain's streaming-handler protocol, so a chat model that can
     stream does so even under ``ainvoke``: the first token then proves the server is alive,
-    and a server that sends nothing can be given up on early.
+    and a server that sends nothing can be given up on early. It only raises a flag, read by
+    :func:`_watched` when the first-byte deadline comes: nothing needs waking before then.
     """
 
     run_inline = True
 
     def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.alive = asyncio.Event()
+        self.alive = False
 
     def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
-        if not self.alive.is_set():
-            self.loop.call_soon_threadsafe(self.alive.set)
+        self.alive = True
 
     def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
         return output
@@ -170,15 +169,19 @@ async def _watched(
     config = merge_configs(ensure_config(), {"callbacks": [watch]})
     task = asyncio.ensure_future(runnable.ainvoke(messages, config))
     started = time.monotonic()
-    alive = asyncio.ensure_future(watch.alive.wait())
     try:
-        await asyncio.wait({task, alive}, timeout=first_byte, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done() and not watch.alive.is_set():
-            raise FirstByteTimeout(NO_FIRST_BYTE.format(seconds=first_byte))
-        left = max(0.01, total - (time.monotonic() - started))
-        return await asyncio.wait_for(asyncio.shield(task), left)
+        # One wait up to the first-byte deadline; a call still running then must have sent
+        # a token, and gets the rest of ``total``.
+        await asyncio.wait({task}, timeout=first_byte)
+        if not task.done():
+            if not watch.alive:
+                raise FirstByteTimeout(NO_FIRST_BYTE.format(seconds=first_byte))
+            left = max(0.01, total - (time.monotonic() - started))
+            await asyncio.wait({task}, timeout=left)
+            if not task.done():
+                raise TimeoutError
+        return task.result()
     finally:
-        alive.cancel()
         if not task.done():
             # Some clients run a blocking request in a thread that cancelling cannot stop; the
             # call is abandoned (its outcome consumed later) instead of waited for.
