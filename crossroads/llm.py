@@ -37,6 +37,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, merge_configs
+from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel
 
 from crossroads.errors import (
@@ -832,7 +833,7 @@ def with_raw(model: BaseChatModel, schema: Any, **kwargs: Any) -> Any:
     plain = model.with_structured_output(schema, **kwargs)
     if not isinstance(plain, RunnableSequence) or len(plain.steps) != 2:
         return model.with_structured_output(schema, include_raw=True, **kwargs)
-    llm, parser = plain.steps
+    llm, parser = _schema_noted_once(plain.steps[0]), plain.steps[1]
 
     async def raw_and_parsed(messages: Any, config: RunnableConfig) -> dict[str, Any]:
         raw = await llm.ainvoke(messages, config)
@@ -843,3 +844,19 @@ def with_raw(model: BaseChatModel, schema: Any, **kwargs: Any) -> Any:
         return {"raw": raw, "parsed": parsed, "parsing_error": None}
 
     return RunnableLambda(raw_and_parsed, name="structured_output")
+
+
+def _schema_noted_once(llm: Any) -> Any:
+    """``llm`` with the schema in its tracing note (``ls_structured_output_format``, which
+    ``with_structured_output`` binds) already turned into a JSON schema. LangChain converts
+    the note's Pydantic class on every call, for tracing metadata only: about 1 ms a call.
+    The JSON schema converts to itself, so the note is the same; it is made once, here."""
+    kwargs = getattr(llm, "kwargs", None)
+    note = kwargs.get("ls_structured_output_format") if isinstance(kwargs, dict) else None
+    if not isinstance(note, dict) or isinstance(note.get("schema"), dict | None):
+        return llm
+    try:
+        schema = convert_to_json_schema(note["schema"])
+    except ValueError:  # LangChain drops a note it cannot convert; so does the call
+        return llm
+    return llm.bind(ls_structured_output_format={**note, "schema": schema})

@@ -7,6 +7,8 @@ import gc
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage
 from pydantic import Field
 
@@ -88,3 +90,38 @@ async def test_with_raw_gives_what_include_raw_gives() -> None:
         assert type(ours["parsing_error"]) is type(theirs["parsing_error"])
         assert ours["raw"].tool_calls[0]["args"] == theirs["raw"].tool_calls[0]["args"] == reply
     assert ours["parsed"] is None and ours["parsing_error"] is not None  # "poem" is no choice
+
+
+class _Notes(BaseCallbackHandler):
+    """Records the structured-output note each chat model call is traced with."""
+
+    def __init__(self) -> None:
+        self.notes: list[Any] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.notes.append(kwargs["options"].get("ls_structured_output_format"))
+
+
+async def test_the_schema_note_for_tracing_is_made_once_and_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import langchain_core.language_models.chat_models as chat_models
+
+    converted: list[Any] = []
+    convert = chat_models.convert_to_json_schema
+
+    def counting(schema: Any, **kwargs: Any) -> Any:
+        converted.append(schema)
+        return convert(schema, **kwargs)
+
+    monkeypatch.setattr(chat_models, "convert_to_json_schema", counting)
+    schema = route_schema(["math", "fact"])
+    model = ScriptedChatModel(rules=[(".*", {"route": "math", "reason": "sums"})])
+    ours, theirs = _Notes(), _Notes()
+    runnable = with_raw(model, schema)
+    for _ in range(2):
+        await runnable.ainvoke([HumanMessage(content="12 * 7?")], {"callbacks": [ours]})
+    assert all(isinstance(seen, dict) for seen in converted)  # never the class, per call
+    include_raw = model.with_structured_output(schema, include_raw=True)
+    await include_raw.ainvoke([HumanMessage(content="12 * 7?")], {"callbacks": [theirs]})
+    assert ours.notes == [theirs.notes[0]] * 2  # what tracing sees is the same
