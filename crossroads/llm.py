@@ -35,6 +35,7 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.output_parsers import BaseGenerationOutputParser, BaseOutputParser
 from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.utils.function_calling import convert_to_json_schema
@@ -828,10 +829,11 @@ def with_raw(model: BaseChatModel, schema: Any, **kwargs: Any) -> Any:
     from the plain ``model | parser`` sequence that ``include_raw=False`` returns: the model
     is awaited, then its parser runs inline (parsing is CPU-only and quick), and a parsing
     error is caught the way the fallback caught it. A provider whose structured runnable is
-    not such a pair gets LangChain's own ``include_raw=True``.
+    not such a pair (langchain-openai adds a refusal check between the two) gets LangChain's
+    own ``include_raw=True``.
     """
     plain = model.with_structured_output(schema, **kwargs)
-    if not isinstance(plain, RunnableSequence) or len(plain.steps) != 2:
+    if not _model_then_parser(plain, model):
         return model.with_structured_output(schema, include_raw=True, **kwargs)
     llm, parser = _schema_noted_once(plain.steps[0]), plain.steps[1]
 
@@ -844,6 +846,17 @@ def with_raw(model: BaseChatModel, schema: Any, **kwargs: Any) -> Any:
         return {"raw": raw, "parsed": parsed, "parsing_error": None}
 
     return RunnableLambda(raw_and_parsed, name="structured_output")
+
+
+def _model_then_parser(runnable: Any, model: BaseChatModel) -> bool:
+    """Whether ``runnable`` is the model (bound to its tools or format) followed by one
+    output parser, which parses synchronously."""
+    if not isinstance(runnable, RunnableSequence) or len(runnable.steps) != 2:
+        return False
+    first, parser = runnable.steps
+    return (first is model or getattr(first, "bound", None) is model) and isinstance(
+        parser, BaseOutputParser | BaseGenerationOutputParser
+    )
 
 
 def _schema_noted_once(llm: Any) -> Any:
