@@ -26,7 +26,6 @@ import logging
 import re
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -363,45 +362,44 @@ def cap_reply(message: AIMessage, limit: int) -> AIMessage:
     return message
 
 
-_BOUND: dict[int, tuple[weakref.ref[Any], OrderedDict[Hashable, Any]]] = {}
-_BOUND_LOCK = threading.RLock()  # a weak callback may run inside a locked block (GC)
+_BOUND: OrderedDict[int, tuple[Any, OrderedDict[Hashable, Any]]] = OrderedDict()
+_BOUND_LOCK = threading.Lock()
+BOUND_MODELS = 32
+"""Models whose runnables are kept (the least recently used go first)."""
 BOUND_PER_MODEL = 64
-"""Runnables kept per model object (the oldest go first): a role, schema and strategy each."""
+"""Runnables kept per model (the oldest go first): one per role, schema and strategy."""
 
 
 def bound_runnable(model: Any, key: Hashable | None, build: Callable[[Any], Any]) -> Any:
-    """``build(model)``, made once per ``model`` and ``key`` and reused while ``model`` lives.
+    """``build(model)``, made once per ``model`` and ``key`` and then reused.
 
     Binding a schema is not free: ``with_structured_output`` turns the Pydantic class into a
     JSON schema (about 5 ms), on every call. The runnable it returns is immutable, so one
-    serves every request. The cache follows the model object: models resolved from a spec
-    are per event loop (:mod:`crossroads.models`), and when one is released its runnables go
-    with it. Chat models are not hashable (Pydantic), so the cache is keyed by ``id`` and
-    held by a weak reference, which also tells a reused ``id`` apart. ``key=None`` builds
-    every time.
+    serves every request. Chat models are not hashable (Pydantic), so the cache is keyed by
+    ``id``; it holds the model too (every runnable bound to it does anyway), so the ``id``
+    cannot be reused while its entry lives. It is bounded: models resolved from a spec are
+    per event loop (:mod:`crossroads.models`), so a process that opens many apps meets many
+    models, and the least recently used go. ``key=None`` builds every time.
     """
     if key is None:
         return build(model)
     ident = id(model)
     with _BOUND_LOCK:
         entry = _BOUND.get(ident)
-        if entry is not None and entry[0]() is model and key in entry[1]:
-            entry[1].move_to_end(key)
+        if entry is not None and entry[0] is model and key in entry[1]:
+            _BOUND.move_to_end(ident)
             return entry[1][key]
     runnable = build(model)
     with _BOUND_LOCK:
         entry = _BOUND.get(ident)
-        if entry is None or entry[0]() is not model:
-
-            def forget(ref: weakref.ref[Any], ident: int = ident) -> None:
-                with _BOUND_LOCK:
-                    if ident in _BOUND and _BOUND[ident][0] is ref:
-                        del _BOUND[ident]
-
-            entry = _BOUND[ident] = (weakref.ref(model, forget), OrderedDict())
+        if entry is None or entry[0] is not model:
+            entry = _BOUND[ident] = (model, OrderedDict())
+        _BOUND.move_to_end(ident)
         entry[1][key] = runnable
         while len(entry[1]) > BOUND_PER_MODEL:
             entry[1].popitem(last=False)
+        while len(_BOUND) > BOUND_MODELS:
+            _BOUND.popitem(last=False)
     return runnable
 
 

@@ -3,7 +3,6 @@ model's structured-output runnable."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from pydantic import Field
 
 from crossroads import Crossroads
 from crossroads.agents.router import route_schema
-from crossroads.llm import _BOUND, bound_runnable, with_raw
+from crossroads.llm import _BOUND, BOUND_MODELS, bound_runnable, with_raw
 from crossroads.testing import ScriptedChatModel
 from tests.helpers import echo_specs
 
@@ -56,7 +55,7 @@ def test_requests_with_the_same_agents_bind_one_schema(make_app: MakeApp) -> Non
     assert set(tool.model_fields["route"].annotation.__args__) == {"math", "none"}
 
 
-def test_bound_runnables_are_kept_per_model_while_it_lives() -> None:
+def test_bound_runnables_are_kept_per_model_and_bounded() -> None:
     built: list[str] = []
 
     def build(name: str) -> Callable[[Any], str]:
@@ -72,11 +71,12 @@ def test_bound_runnables_are_kept_per_model_while_it_lives() -> None:
     assert bound_runnable(second, "key", build("c")) == "c"  # another model, its own
     assert bound_runnable(first, None, build("d")) == "d"  # no key: never kept
     assert built == ["a", "c", "d"]
-    ident = id(first)
-    assert ident in _BOUND
-    del first
-    gc.collect()
-    assert ident not in _BOUND  # dropped with its model
+    # Many more models (one app per event loop each): the least recently used go.
+    others = [ScriptedChatModel() for _ in range(BOUND_MODELS)]
+    for model in others:
+        bound_runnable(model, "key", build("x"))
+    assert len(_BOUND) == BOUND_MODELS
+    assert bound_runnable(first, "key", build("e")) == "e"  # made again
 
 
 async def test_with_raw_gives_what_include_raw_gives() -> None:
