@@ -29,7 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
@@ -846,7 +846,7 @@ def with_raw(model: BaseChatModel, schema: Any, **kwargs: Any) -> Any:
     return RunnableLambda(raw_and_parsed, name="structured_output")
 
 
-def _model_then_parser(runnable: Any, model: BaseChatModel) -> bool:
+def _model_then_parser(runnable: Any, model: BaseChatModel) -> TypeGuard[RunnableSequence]:
     """Whether ``runnable`` is the model (bound to its tools or format) followed by one
     output parser, which parses synchronously."""
     if not isinstance(runnable, RunnableSequence) or len(runnable.steps) != 2:
