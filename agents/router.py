@@ -76,9 +76,16 @@ class RouteDecision:
 def route_schema(names: Sequence[str]) -> type[BaseModel]:
     """A structured-output schema whose ``route`` field is a ``Literal`` of ``names``.
 
-    ``steps`` is optional: an ordered plan for questions that need several agents.
+    ``steps`` is optional: an ordered plan for questions that need several agents. One class
+    per tuple of names, made once: building it costs milliseconds, and the model caller keeps
+    its bound runnable per schema (``crossroads.llm.bound_runnable``).
     """
-    choice: Any = Literal[tuple(names)]
+    return _route_schema(tuple(names))
+
+
+@lru_cache(maxsize=64)
+def _route_schema(names: tuple[str, ...]) -> type[BaseModel]:
+    choice: Any = Literal[names]
     step = create_model(
         "PlanStep",
         __doc__="One step of a multi-agent plan.",

@@ -228,24 +228,36 @@ async def prune_thread(saver: BaseCheckpointSaver, thread_id: str) -> None:
     after a crash; once it is answered they are dead weight, and keeping them made a store
     grow with every turn. SQLite and the in-memory saver are pruned here; other savers are
     left as they are (PostgreSQL has its own ``aprune``).
+
+    The latest checkpoint is found by its id alone (the newest root checkpoint, as the
+    savers' own ``get_tuple`` picks it), never loaded whole: loading it read and decoded
+    every channel of the thread, on every request, only to learn its id.
     """
     sqlite = sys.modules.get("langgraph.checkpoint.sqlite.aio")  # only if a saver needed it
-    latest = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
-    if latest is None:
-        return
-    keep = latest.config["configurable"]["checkpoint_id"]
     if sqlite is not None and isinstance(saver, sqlite.AsyncSqliteSaver):
         database: Any = saver
         async with database.lock, database.conn.cursor() as cursor:
-            for table in ("checkpoints", "writes"):
-                await cursor.execute(
-                    f"DELETE FROM {table} WHERE thread_id = ? "
-                    "AND NOT (checkpoint_ns = '' AND checkpoint_id = ?)",
-                    (thread_id, keep),
-                )
+            # Writes first: their condition reads the checkpoints table, which still holds
+            # the latest root checkpoint (kept either way). No root checkpoint: nothing goes.
+            for table in ("writes", "checkpoints"):
+                await cursor.execute(_PRUNE_SQL.format(table=table), (thread_id,) * 3)
             await database.conn.commit()
     elif isinstance(saver, InMemorySaver):
-        _prune_memory(saver, thread_id, keep, latest.checkpoint["channel_versions"])
+        roots = saver.storage.get(thread_id, {}).get("", {})
+        if not roots:
+            return
+        keep = max(roots)
+        kept = saver.serde.loads_typed(roots[keep][0])
+        _prune_memory(saver, thread_id, keep, kept.get("channel_versions", {}))
+
+
+_PRUNE_SQL = (
+    "DELETE FROM {table} WHERE thread_id = ? AND NOT (checkpoint_ns = '' AND checkpoint_id = "
+    "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')) "
+    "AND EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')"
+)
+"""Delete a thread's rows but those of its latest root checkpoint (ids grow with time, so the
+largest is the latest, which is what ``AsyncSqliteSaver.aget_tuple`` returns)."""
 
 
 def _prune_memory(

@@ -26,14 +26,17 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.output_parsers import BaseGenerationOutputParser, BaseOutputParser
+from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, merge_configs
+from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel
 
 from crossroads.errors import (
@@ -93,18 +96,17 @@ class _FirstByteWatch(BaseCallbackHandler):
 
     It has the two methods of LangChain's streaming-handler protocol, so a chat model that can
     stream does so even under ``ainvoke``: the first token then proves the server is alive,
-    and a server that sends nothing can be given up on early.
+    and a server that sends nothing can be given up on early. It only raises a flag, read by
+    :func:`_watched` when the first-byte deadline comes: nothing needs waking before then.
     """
 
     run_inline = True
 
     def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.alive = asyncio.Event()
+        self.alive = False
 
     def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
-        if not self.alive.is_set():
-            self.loop.call_soon_threadsafe(self.alive.set)
+        self.alive = True
 
     def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
         return output
@@ -148,15 +150,19 @@ async def _watched(
     config = merge_configs(ensure_config(), {"callbacks": [watch]})
     task = asyncio.ensure_future(runnable.ainvoke(messages, config))
     started = time.monotonic()
-    alive = asyncio.ensure_future(watch.alive.wait())
     try:
-        await asyncio.wait({task, alive}, timeout=first_byte, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done() and not watch.alive.is_set():
-            raise FirstByteTimeout(NO_FIRST_BYTE.format(seconds=first_byte))
-        left = max(0.01, total - (time.monotonic() - started))
-        return await asyncio.wait_for(asyncio.shield(task), left)
+        # One wait up to the first-byte deadline; a call still running then must have sent
+        # a token, and gets the rest of ``total``.
+        await asyncio.wait({task}, timeout=first_byte)
+        if not task.done():
+            if not watch.alive:
+                raise FirstByteTimeout(NO_FIRST_BYTE.format(seconds=first_byte))
+            left = max(0.01, total - (time.monotonic() - started))
+            await asyncio.wait({task}, timeout=left)
+            if not task.done():
+                raise TimeoutError
+        return task.result()
     finally:
-        alive.cancel()
         if not task.done():
             # Some clients run a blocking request in a thread that cancelling cannot stop; the
             # call is abandoned (its outcome consumed later) instead of waited for.
@@ -336,6 +342,47 @@ def cap_reply(message: AIMessage, limit: int) -> AIMessage:
     return message
 
 
+_BOUND: OrderedDict[int, tuple[Any, OrderedDict[Hashable, Any]]] = OrderedDict()
+_BOUND_LOCK = threading.Lock()
+BOUND_MODELS = 32
+"""Models whose runnables are kept (the least recently used go first)."""
+BOUND_PER_MODEL = 64
+"""Runnables kept per model (the oldest go first): one per role, schema and strategy."""
+
+
+def bound_runnable(model: Any, key: Hashable | None, build: Callable[[Any], Any]) -> Any:
+    """``build(model)``, made once per ``model`` and ``key`` and then reused.
+
+    Binding a schema is not free: ``with_structured_output`` turns the Pydantic class into a
+    JSON schema (about 5 ms), on every call. The runnable it returns is immutable, so one
+    serves every request. Chat models are not hashable (Pydantic), so the cache is keyed by
+    ``id``; it holds the model too (every runnable bound to it does anyway), so the ``id``
+    cannot be reused while its entry lives. It is bounded: models resolved from a spec are
+    per event loop (:mod:`crossroads.models`), so a process that opens many apps meets many
+    models, and the least recently used go. ``key=None`` builds every time.
+    """
+    if key is None:
+        return build(model)
+    ident = id(model)
+    with _BOUND_LOCK:
+        entry = _BOUND.get(ident)
+        if entry is not None and entry[0] is model and key in entry[1]:
+            _BOUND.move_to_end(ident)
+            return entry[1][key]
+    runnable = build(model)
+    with _BOUND_LOCK:
+        entry = _BOUND.get(ident)
+        if entry is None or entry[0] is not model:
+            entry = _BOUND[ident] = (model, OrderedDict())
+        _BOUND.move_to_end(ident)
+        entry[1][key] = runnable
+        while len(entry[1]) > BOUND_PER_MODEL:
+            entry[1].popitem(last=False)
+        while len(_BOUND) > BOUND_MODELS:
+            _BOUND.popitem(last=False)
+    return runnable
+
+
 class ModelCaller:
     """Calls models for one node run, inside the request's budgets.
 
@@ -399,6 +446,7 @@ class ModelCaller:
         *,
         tags: Sequence[str],
         refusals_end: bool = False,
+        key: Hashable | None = None,
     ) -> Any:
         """Run ``build(model)`` on ``messages`` with retries and fallbacks.
 
@@ -408,6 +456,8 @@ class ModelCaller:
         Args:
             refusals_end: Raise :class:`StrategyRefused` at once when the model refuses the
                 request (:func:`is_refusal`), so a structured call can try its next strategy.
+            key: What ``build`` makes, when the same key always makes the same runnable: it
+                is then built once per model (:func:`bound_runnable`), not on every call.
 
         Raises:
             UnusableReply: the call returned but its reply could not be read.
@@ -416,6 +466,13 @@ class ModelCaller:
         tried: list[str] = []
         last_error: BaseException | None = None
         stalled = _stalled_models(self._started)
+        cache_key = None if key is None else (key, role, tuple(tags))
+
+        def configured(model: BaseChatModel) -> Any:
+            return build(model).with_config(
+                tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
+            )
+
         for spec in chain:
             name = spec if isinstance(spec, str) else type(spec).__name__
             stall_key = spec if isinstance(spec, str) else f"{name}@{id(spec)}"
@@ -430,9 +487,7 @@ class ModelCaller:
                     settings=self.settings,
                     max_output_tokens=self.settings.output_cap_for(role),
                 )
-                runnable = build(model).with_config(
-                    tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
-                )
+                runnable = bound_runnable(model, cache_key, configured)
             except (NotImplementedError, TypeError, ValueError) as error:
                 if refusals_end and not isinstance(error, CrossroadsError):
                     raise StrategyRefused(error) from error
@@ -561,7 +616,7 @@ class ModelCaller:
         """
         tags = [ANSWER_TAG] if answer else []
         try:
-            reply = await self._call(role, lambda model: model, messages, tags=tags)
+            reply = await self._call(role, lambda model: model, messages, tags=tags, key="chat")
         except UnusableReply as unusable:
             raise ModelError(
                 MODEL_FAILED.format(role=role, error=str(unusable), tried=role)
@@ -677,15 +732,15 @@ class ModelCaller:
         elif strategy == "json_mode":
             build = lambda model: _json_mode(model, schema)  # noqa: E731
         elif strategy == "function_calling":
-            build = lambda model: model.with_structured_output(  # noqa: E731
-                schema, method="function_calling", include_raw=True
+            build = lambda model: with_raw(  # noqa: E731
+                model, schema, method="function_calling"
             )
         else:
-            build = lambda model: model.with_structured_output(  # noqa: E731
-                _native_schema(model, schema), include_raw=True
-            )
+            build = lambda model: with_raw(model, _native_schema(model, schema))  # noqa: E731
         try:
-            result = await self._call(role, build, prompt, tags=[], refusals_end=refusals_end)
+            result = await self._call(
+                role, build, prompt, tags=[], refusals_end=refusals_end, key=(strategy, schema)
+            )
         except UnusableReply as unusable:
             return StructuredReply(parsed=None, error=str(unusable), raw=None, garbled=True)
         if isinstance(result, AIMessage):  # text and json_mode: read the reply ourselves
@@ -740,4 +795,60 @@ def _json_mode(model: BaseChatModel, schema: type[BaseModel]) -> Any:
     refuses the request, and the ``text`` strategy follows)."""
     if _is_openai_compatible(model):
         return model.bind(response_format={"type": "json_object", "schema": schema_json(schema)})
-    return model.with_structured_output(schema, method="json_mode", include_raw=True)
+    return with_raw(model, schema, method="json_mode")
+
+
+def with_raw(model: BaseChatModel, schema: Any, **kwargs: Any) -> Any:
+    """``model.with_structured_output(schema, include_raw=True, **kwargs)``, made cheaper.
+
+    LangChain's ``include_raw=True`` wraps the model and its parser in a parallel map, an
+    ``assign`` and a fallback, and runs the parser and two lambdas in a thread pool (their
+    async paths default to ``run_in_executor``): about 6 ms a call with a model that answers
+    at once, and one thread hop each. The same ``{"raw", "parsed", "parsing_error"}`` comes
+    from the plain ``model | parser`` sequence that ``include_raw=False`` returns: the model
+    is awaited, then its parser runs inline (parsing is CPU-only and quick), and a parsing
+    error is caught the way the fallback caught it. A provider whose structured runnable is
+    not such a pair (langchain-openai adds a refusal check between the two) gets LangChain's
+    own ``include_raw=True``.
+    """
+    plain = model.with_structured_output(schema, **kwargs)
+    if not _model_then_parser(plain, model):
+        return model.with_structured_output(schema, include_raw=True, **kwargs)
+    llm, parser = _schema_noted_once(plain.steps[0]), plain.steps[1]
+
+    async def raw_and_parsed(messages: Any, config: RunnableConfig) -> dict[str, Any]:
+        raw = await llm.ainvoke(messages, config)
+        try:
+            parsed = parser.invoke(raw, config)
+        except Exception as error:  # what include_raw's fallback catches
+            return {"raw": raw, "parsed": None, "parsing_error": error}
+        return {"raw": raw, "parsed": parsed, "parsing_error": None}
+
+    return RunnableLambda(raw_and_parsed, name="structured_output")
+
+
+def _model_then_parser(runnable: Any, model: BaseChatModel) -> TypeGuard[RunnableSequence]:
+    """Whether ``runnable`` is the model (bound to its tools or format) followed by one
+    output parser, which parses synchronously."""
+    if not isinstance(runnable, RunnableSequence) or len(runnable.steps) != 2:
+        return False
+    first, parser = runnable.steps
+    return (first is model or getattr(first, "bound", None) is model) and isinstance(
+        parser, BaseOutputParser | BaseGenerationOutputParser
+    )
+
+
+def _schema_noted_once(llm: Any) -> Any:
+    """``llm`` with the schema in its tracing note (``ls_structured_output_format``, which
+    ``with_structured_output`` binds) already turned into a JSON schema. LangChain converts
+    the note's Pydantic class on every call, for tracing metadata only: about 1 ms a call.
+    The JSON schema converts to itself, so the note is the same; it is made once, here."""
+    kwargs = getattr(llm, "kwargs", None)
+    note = kwargs.get("ls_structured_output_format") if isinstance(kwargs, dict) else None
+    if not isinstance(note, dict) or isinstance(note.get("schema"), dict | None):
+        return llm
+    try:
+        schema = convert_to_json_schema(note["schema"])
+    except ValueError:  # LangChain drops a note it cannot convert; so does the call
+        return llm
+    return llm.bind(ls_structured_output_format={**note, "schema": schema})

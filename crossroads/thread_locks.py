@@ -93,7 +93,10 @@ class ThreadLocks:
         if local is None:
             local = self._local[thread_id] = asyncio.Lock()
         try:
-            await asyncio.wait_for(local.acquire(), timeout=max(deadline - time.monotonic(), 0))
+            # ``asyncio.timeout``, not ``wait_for``: that ran every acquire, even of a free
+            # lock, in a task of its own.
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                await local.acquire()
         except TimeoutError:
             raise busy from None
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from crossroads import Crossroads, Settings, ThreadBusy
-from crossroads.thread_locks import lock_name
+from crossroads.thread_locks import ThreadLocks, lock_name
 
 QUESTIONS_EACH = 4
 THREAD = "shared"
@@ -153,6 +153,20 @@ def test_a_waiting_request_runs_once_the_thread_is_free(tmp_path: Path) -> None:
             os.close(descriptor)
         assert app.ask("What is 2 + 2?", thread_id=THREAD).answer
         assert [s == "you" for s, _ in app.history(THREAD)] == [True, False]
+
+
+async def test_a_request_waiting_in_this_process_gives_up_at_the_timeout() -> None:
+    locks = ThreadLocks(None, None)  # an in-memory store: the in-process lock alone
+    async with locks.hold(THREAD, 5):
+        started = time.monotonic()
+        with pytest.raises(ThreadBusy, match="in use by another request"):
+            async with locks.hold(THREAD, 0.2):
+                pass
+        assert 0.2 <= time.monotonic() - started < 5
+        async with locks.hold("another thread", 0.2):  # other threads are not held up
+            pass
+    async with locks.hold(THREAD, 0.2):  # free again once released
+        pass
 
 
 def test_the_wait_is_a_setting_with_a_bound() -> None:
