@@ -363,24 +363,30 @@ def bound_runnable(model: Any, key: Hashable | None, build: Callable[[Any], Any]
     """
     if key is None:
         return build(model)
-    ident = id(model)
     with _BOUND_LOCK:
-        entry = _BOUND.get(ident)
-        if entry is not None and entry[0] is model and key in entry[1]:
-            _BOUND.move_to_end(ident)
-            return entry[1][key]
+        memo = _model_memo(model)
+        if key in memo:
+            return memo[key]
     runnable = build(model)
     with _BOUND_LOCK:
-        entry = _BOUND.get(ident)
-        if entry is None or entry[0] is not model:
-            entry = _BOUND[ident] = (model, OrderedDict())
-        _BOUND.move_to_end(ident)
-        entry[1][key] = runnable
-        while len(entry[1]) > BOUND_PER_MODEL:
-            entry[1].popitem(last=False)
-        while len(_BOUND) > BOUND_MODELS:
-            _BOUND.popitem(last=False)
+        memo = _model_memo(model)
+        memo[key] = runnable
+        while len(memo) > BOUND_PER_MODEL:
+            memo.popitem(last=False)
     return runnable
+
+
+def _model_memo(model: Any) -> OrderedDict[Hashable, Any]:
+    """What is kept for ``model`` (call with ``_BOUND_LOCK`` held); it becomes the most
+    recently used, and the least recently used model beyond :data:`BOUND_MODELS` goes."""
+    ident = id(model)
+    entry = _BOUND.get(ident)
+    if entry is None or entry[0] is not model:
+        entry = _BOUND[ident] = (model, OrderedDict())
+    _BOUND.move_to_end(ident)
+    while len(_BOUND) > BOUND_MODELS:
+        _BOUND.popitem(last=False)
+    return entry[1]
 
 
 class ModelCaller:
@@ -640,8 +646,7 @@ class ModelCaller:
         pinned = self.settings.structured_output
         if pinned != "auto":
             return (pinned,)
-        key = _strategy_key(self._chain(role))
-        learned = _LEARNED_STRATEGY.get(key)
+        learned = _learned_strategy(self._chain(role))
         if learned is None:
             return STRATEGIES
         return STRATEGIES[STRATEGIES.index(learned) :]
@@ -708,7 +713,7 @@ class ModelCaller:
                 refused.append(f"{strategy}: {reply.error}")
                 continue
             if reply.parsed is not None and self.settings.structured_output == "auto":
-                _LEARNED_STRATEGY[_strategy_key(self._chain(role))] = strategy
+                _learned_strategy(self._chain(role), strategy)
             return reply
         raise ModelError(  # only reached when every strategy was refused (the last raises)
             MODEL_FAILED.format(role=role, error="; ".join(refused), tried=role)
@@ -769,12 +774,24 @@ class ModelCaller:
 
 
 _LEARNED_STRATEGY: dict[str, str] = {}
-"""Model chain -> the structured-output strategy that last got a usable reply from it."""
+"""Model spec -> the structured-output strategy that last got a usable reply from it."""
+_LEARNED = ("learned strategy",)
 
 
-def _strategy_key(chain: Sequence[str | BaseChatModel]) -> str:
+def _learned_strategy(chain: Sequence[str | BaseChatModel], learned: str = "") -> str | None:
+    """The strategy learned for the chain's first model (``learned``: remember it).
+
+    A spec string is its own key. A model object's is kept with the object (see
+    :func:`bound_runnable`), not under its ``id``: a model freed and another made at the
+    same address inherited the first one's strategy.
+    """
     first = chain[0] if chain else ""
-    return first if isinstance(first, str) else f"{type(first).__name__}@{id(first)}"
+    with _BOUND_LOCK:
+        store: Any = _LEARNED_STRATEGY if isinstance(first, str) else _model_memo(first)
+        key: Hashable = first if isinstance(first, str) else _LEARNED
+        if learned:
+            store[key] = learned
+        return store.get(key)
 
 
 def _is_openai_compatible(model: BaseChatModel) -> bool:

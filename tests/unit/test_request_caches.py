@@ -13,7 +13,7 @@ from pydantic import Field
 
 from crossroads import Crossroads
 from crossroads.agents.router import route_schema
-from crossroads.llm import _BOUND, BOUND_MODELS, bound_runnable, with_raw
+from crossroads.llm import _BOUND, BOUND_MODELS, _learned_strategy, bound_runnable, with_raw
 from crossroads.testing import ScriptedChatModel
 from tests.helpers import echo_specs
 
@@ -125,3 +125,12 @@ async def test_the_schema_note_for_tracing_is_made_once_and_unchanged(
     include_raw = model.with_structured_output(schema, include_raw=True)
     await include_raw.ainvoke([HumanMessage(content="12 * 7?")], {"callbacks": [theirs]})
     assert ours.notes == [theirs.notes[0]] * 2  # what tracing sees is the same
+
+
+def test_a_learned_strategy_stays_with_its_model_object() -> None:
+    first, second = ScriptedChatModel(), ScriptedChatModel()
+    assert _learned_strategy([first], "text") == "text"
+    assert _learned_strategy([first]) == "text"
+    assert _learned_strategy([second]) is None  # another object, whatever its address
+    assert _learned_strategy(["openai:some-model"], "json_mode") == "json_mode"
+    assert _learned_strategy(["openai:some-model"]) == "json_mode"
