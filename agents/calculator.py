@@ -51,7 +51,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, Literal, NotRequired
 
@@ -520,8 +520,12 @@ async def extract(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
         summary=state.get("summary") or "",
     )
     tries = (state.get("tries") or 0) + 1
-    replies = await asyncio.gather(
-        *(caller.ainvoke(ROLE, messages) for _ in range(settings.votes)), return_exceptions=True
+    calls = [caller.ainvoke(ROLE, messages) for _ in range(settings.votes)]
+    # One vote is awaited as it is: gathering it would only add a task.
+    replies = (
+        [await _settled(calls[0])]
+        if len(calls) == 1
+        else await asyncio.gather(*calls, return_exceptions=True)
     )
     candidates: list[str] = []
     failed_calls: list[str] = []
@@ -545,6 +549,14 @@ async def extract(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
         "usage": caller.usage_update(),
         "steps": [step(AGENT, "extract", detail)],
     }
+
+
+async def _settled(call: Awaitable[AIMessage]) -> AIMessage | Exception:
+    """A call's reply, or its failure, as ``gather(..., return_exceptions=True)`` gives it."""
+    try:
+        return await call
+    except Exception as error:
+        return error
 
 
 # --- evaluate ------------------------------------------------------------------------------

@@ -142,12 +142,17 @@ def _streams(model: BaseChatModel) -> bool:
 
 
 async def _watched(
-    runnable: Any, messages: list[BaseMessage], first_byte: float, total: float
+    runnable: Any,
+    messages: list[BaseMessage],
+    first_byte: float,
+    total: float,
+    labels: RunnableConfig | None = None,
 ) -> Any:
     """``runnable.ainvoke(messages)`` that must send its first token within ``first_byte``
-    seconds and finish within ``total``."""
+    seconds and finish within ``total``. ``labels`` (tags, metadata) go into the call's
+    config with the watch: one merge, where a ``with_config`` binding cost two a call."""
     watch = _FirstByteWatch()
-    config = merge_configs(ensure_config(), {"callbacks": [watch]})
+    config = merge_configs(ensure_config(), {**(labels or {}), "callbacks": [watch]})
     task = asyncio.ensure_future(runnable.ainvoke(messages, config))
     started = time.monotonic()
     try:
@@ -347,7 +352,7 @@ _BOUND_LOCK = threading.Lock()
 BOUND_MODELS = 32
 """Models whose runnables are kept (the least recently used go first)."""
 BOUND_PER_MODEL = 64
-"""Runnables kept per model (the oldest go first): one per role, schema and strategy."""
+"""Runnables kept per model (the oldest go first): one per schema and strategy."""
 
 
 def bound_runnable(model: Any, key: Hashable | None, build: Callable[[Any], Any]) -> Any:
@@ -472,12 +477,10 @@ class ModelCaller:
         tried: list[str] = []
         last_error: BaseException | None = None
         stalled = _stalled_models(self._started)
-        cache_key = None if key is None else (key, role, tuple(tags))
-
-        def configured(model: BaseChatModel) -> Any:
-            return build(model).with_config(
-                tags=[f"role:{role}", *tags], metadata={"crossroads_role": role}
-            )
+        labels: RunnableConfig = {
+            "tags": [f"role:{role}", *tags],
+            "metadata": {"crossroads_role": role},
+        }
 
         for spec in chain:
             name = spec if isinstance(spec, str) else type(spec).__name__
@@ -493,7 +496,7 @@ class ModelCaller:
                     settings=self.settings,
                     max_output_tokens=self.settings.output_cap_for(role),
                 )
-                runnable = bound_runnable(model, cache_key, configured)
+                runnable = bound_runnable(model, key, build)
             except (NotImplementedError, TypeError, ValueError) as error:
                 if refusals_end and not isinstance(error, CrossroadsError):
                     raise StrategyRefused(error) from error
@@ -506,7 +509,9 @@ class ModelCaller:
                 seconds_left=self.remaining_seconds,
             )
             try:
-                return await retry(self._attempt, role, runnable, messages, streams, refusals_end)
+                return await retry(
+                    self._attempt, role, runnable, messages, streams, refusals_end, labels
+                )
             except (CrossroadsError, asyncio.CancelledError, UnusableReply, StrategyRefused):
                 raise
             except Exception as error:  # this model failed for good: try the next one
@@ -542,6 +547,7 @@ class ModelCaller:
         messages: Sequence[BaseMessage],
         streams: bool,
         refusals_end: bool,
+        labels: RunnableConfig,
     ) -> Any:
         """One call of one model, inside the budgets; the retries are :func:`_call`'s.
 
@@ -557,7 +563,7 @@ class ModelCaller:
         token = CURRENT_ROLE.set(role)
         timed_out: TimeoutError | None = None
         try:
-            return await _watched(runnable, list(messages), first_byte, timeout)
+            return await _watched(runnable, list(messages), first_byte, timeout, labels)
         except (CrossroadsError, asyncio.CancelledError):
             raise
         except TimeoutError as error:

@@ -98,8 +98,11 @@ def latest_usage(left: Usage | None, right: Usage | None) -> Usage:
     """Reducer of the ``usage`` channel: the later of two copies of the request's ledger.
 
     Copies of one growing record differ only in how far they got, so the later one is the
-    larger in every field; ``None`` counts as nothing yet.
+    larger in every field; ``None`` counts as nothing yet. Equal copies (a node handing back
+    the ledger it was given) are not combined again: records are never changed in place.
     """
+    if left is not None and left == right:
+        return left
     return _combine(left, right, max)
 
 
@@ -140,7 +143,8 @@ class UsageLedger:
     def catch_up(self, persisted: Usage | None) -> None:
         """Take in a persisted copy that got further than this process saw (the request ran
         on elsewhere, e.g. a plan review resumed by another process, then paused again)."""
-        self._usage = latest_usage(self._usage, persisted)
+        if persisted is not None and persisted != self._usage:
+            self._usage = latest_usage(self._usage, persisted)
 
 
 _LEDGERS: OrderedDict[tuple[str | None, float], UsageLedger] = OrderedDict()

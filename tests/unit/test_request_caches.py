@@ -134,3 +134,34 @@ def test_a_learned_strategy_stays_with_its_model_object() -> None:
     assert _learned_strategy([second]) is None  # another object, whatever its address
     assert _learned_strategy(["openai:some-model"], "json_mode") == "json_mode"
     assert _learned_strategy(["openai:some-model"]) == "json_mode"
+
+
+async def test_every_model_call_carries_its_role_and_answer_tag() -> None:
+    """The role's tag and metadata ride in the call's own config (no binding per role): the
+    API's token stream picks the answer's tokens by ``ANSWER_TAG``, and tracing reads the
+    role from the metadata, for plain and structured calls alike."""
+    from langchain_core.tracers.context import collect_runs
+
+    from crossroads.llm import ANSWER_TAG, ModelCaller
+    from crossroads.settings import Settings
+
+    model = ScriptedChatModel(rules=[("route", {"route": "math", "reason": "r"}), (".*", "6")])
+    caller = ModelCaller(Settings(model=model), {}, "test")
+    with collect_runs() as runs:
+        await caller.ainvoke("phraser", [HumanMessage(content="say 6")], answer=True)
+        await caller.ainvoke("calculator", [HumanMessage(content="say 6")])
+        await caller.astructured(
+            "router", route_schema(["math", "fact"]), [HumanMessage(content="route it")]
+        )
+    chats = [run for run in runs.traced_runs if run.run_type == "llm"]
+    chats += [c for run in runs.traced_runs for c in run.child_runs if c.run_type == "llm"]
+    labels = {
+        (
+            tuple(sorted(run.tags or [])),
+            (run.extra or {}).get("metadata", {}).get("crossroads_role"),
+        )
+        for run in chats
+    }
+    assert (tuple(sorted([ANSWER_TAG, "role:phraser"])), "phraser") in labels
+    assert (("role:calculator",), "calculator") in labels
+    assert (("role:router",), "router") in labels
