@@ -24,7 +24,8 @@ building, usage accounting, the event loop hop. Three ways make the very same mo
 Cases: a word problem (the classifier routes, so extract + phrase: 2 calls) and the same with
 the LLM router forced (``router_threshold=1.01``: 3 calls). All variants of a case run
 interleaved, ``RUNS`` times each after a warm-up, in one process; the median is reported, and
-the ratios are Crossroads ÷ each baseline. The offline classifier's own time (it runs on every
+the ratios are Crossroads ÷ each baseline (ratios of medians; ``paired_ratios`` are the
+medians of the per-iteration ratios, steadier on a shared machine). The offline classifier's own time (it runs on every
 request, and decides the route when it is confident) is timed alone in the same loop, to show
 how much of the difference it is.
 
@@ -278,6 +279,24 @@ def run_case(threshold: float | None) -> dict[str, Any]:
         "p95_ms": {
             name: statistics.quantiles(values, n=20)[-1] * 1000 for name, values in samples.items()
         },
+        # Each iteration runs every variant back to back, so the ratio of two variants' times
+        # within one iteration is free of the drift between iterations; its median is the
+        # steadier figure when the machine is shared.
+        "paired_ratios": {
+            f"crossroads / {name}": statistics.median(
+                mine / theirs
+                for mine, theirs in zip(samples["crossroads"], samples[name], strict=True)
+            )
+            for name in ("same shape + InMemorySaver", "N2 + InMemorySaver")
+        }
+        | {
+            "crossroads sqlite / same shape + sqlite": statistics.median(
+                mine / theirs
+                for mine, theirs in zip(
+                    samples["crossroads sqlite"], samples["same shape + sqlite"], strict=True
+                )
+            )
+        },
         "ratios": {
             **{
                 f"crossroads / {name}": medians["crossroads"] / medians[name]
@@ -327,6 +346,13 @@ def main() -> None:
             f" sqlite {ms['crossroads sqlite']:.2f} vs {ms['same shape + sqlite']:.2f}"
             f" = {ratios['crossroads sqlite / same shape + sqlite']:.2f}×;"
             f" sqlite ÷ memory {ratios['crossroads sqlite / crossroads']:.2f}×"
+        )
+        paired = entry["paired_ratios"]
+        print(
+            f"{'':<30} paired (median of per-iteration ratios): ÷ same shape"
+            f" {paired['crossroads / same shape + InMemorySaver']:.2f}×;"
+            f" ÷ N2 {paired['crossroads / N2 + InMemorySaver']:.2f}×;"
+            f" sqlite ÷ shape {paired['crossroads sqlite / same shape + sqlite']:.2f}×"
         )
     print(f"JSON: {OUTPUT}")
 
