@@ -68,6 +68,7 @@ from crossroads.tools.calculator import (
     FUNCTIONS,
     CalculatorError,
     Evaluation,
+    NoRealValue,
     evaluate_program,
     format_number,
 )
@@ -90,6 +91,7 @@ GAVE_UP_HANDOFF: Final = (
     "{tries_word} ({error})"
 )
 NOT_MATH_ERROR: Final = "the question does not look like something to compute from numbers"
+NO_VALUE_ANSWER: Final = "{expression} has no value: {reason}."
 OFFLINE_DECLINED_ANSWER: Final = (
     "Offline mode could not read this problem: {reason} To have a language model turn it "
     "into a calculation, set GOOGLE_API_KEY (or CROSSROADS_MODEL=provider:model) and ask again."
@@ -381,6 +383,8 @@ async def prepare(state: CalcState, runtime: Runtime[Settings]) -> dict[str, Any
     bare = strip_lead_in(question)
     try:
         evaluation = evaluate_program(bare, variables)
+    except NoRealValue as error:
+        return _no_value(bare, error, "fast_path")
     except CalculatorError:
         pass  # not a bare expression: that is what the extractor is for
     else:
@@ -418,12 +422,21 @@ def _read_offline(
         }
     try:
         evaluation = evaluate_program(reading.expression, variables)
+    except NoRealValue as error:
+        return _no_value(reading.expression, error, "offline_read")
     except CalculatorError as error:
+        # Read but not computable (a result too large to hold): declined, like a problem
+        # it could not read, so the caller hears "no answer", not an answer.
+        reason = f"{error}."
         return {
             "outcome": "answered",
-            "answer": OFFLINE_DECLINED_ANSWER.format(reason=f"{error}."),
+            "answer": OFFLINE_DECLINED_ANSWER.format(reason=reason),
             "steps": [
-                step(AGENT, "offline_read", {"expression": reading.expression, "error": str(error)})
+                step(
+                    AGENT,
+                    "offline_read",
+                    {"expression": reading.expression, "error": str(error), "declined": reason},
+                )
             ],
         }
     return {
@@ -439,6 +452,15 @@ def _read_offline(
                 },
             )
         ],
+    }
+
+
+def _no_value(expression: str, error: NoRealValue, action: str) -> dict[str, Any]:
+    """The answer to arithmetic that has no real value ("1/0"): that it has none, and why."""
+    return {
+        "outcome": "answered",
+        "answer": NO_VALUE_ANSWER.format(expression=expression, reason=error),
+        "steps": [step(AGENT, action, {"expression": expression, "no_value": str(error)})],
     }
 
 

@@ -106,6 +106,7 @@ __all__ = [
     "TOOL_ERROR_PREFIX",
     "CalculatorError",
     "Evaluation",
+    "NoRealValue",
     "calculator_tool",
     "evaluate",
     "evaluate_program",
@@ -291,6 +292,13 @@ _BITWISE_SYMBOLS: Final[Mapping[type[ast.AST], str]] = {
 
 class CalculatorError(CrossroadsError, ValueError):
     """An expression could not be computed; the message says what to change."""
+
+
+class NoRealValue(CalculatorError):
+    """A well-formed expression that has no real value (``1/0``, ``sqrt(-1)``, ``log(0)``):
+    there is nothing to change in how it was written, and "no value" is its answer. A result
+    too large to represent is not one of these (it has a value; the calculator cannot hold
+    it)."""
 
 
 @dataclass(frozen=True)
@@ -479,7 +487,7 @@ def _line_context(number: int, text: str, *, several: bool) -> Iterator[None]:
             raise
         shown = text if len(text) <= 60 else text[:57] + "..."
         message = ERROR_LINE_PREFIX.format(number=number, text=shown, message=error)
-        raise CalculatorError(message) from error
+        raise type(error)(message) from error  # a NoRealValue stays one
 
 
 def _normalise_symbols(text: str) -> str:
@@ -832,9 +840,9 @@ def _call(name: str, arguments: Sequence[Number]) -> Number:
     except CalculatorError:
         raise
     except ValueError:  # a math domain error the checks above did not foresee
-        raise CalculatorError(ERROR_FUNCTION_DOMAIN.format(name=name)) from None
+        raise NoRealValue(ERROR_FUNCTION_DOMAIN.format(name=name)) from None
     except ZeroDivisionError:
-        raise CalculatorError(ERROR_DIVISION_BY_ZERO) from None
+        raise NoRealValue(ERROR_DIVISION_BY_ZERO) from None
     except OverflowError:
         raise CalculatorError(_too_large(f"{name}(...)")) from None
     return _settle(result)
@@ -844,7 +852,7 @@ def _settle(value: Number) -> Number:
     """Keep a value inside the limits: exact while small enough, else a finite float."""
     if isinstance(value, float):
         if math.isnan(value):
-            raise CalculatorError(ERROR_NOT_A_NUMBER)
+            raise NoRealValue(ERROR_NOT_A_NUMBER)
         if math.isinf(value):
             raise CalculatorError(_too_large("the result"))
         return value
@@ -879,7 +887,7 @@ def _arithmetic(
         try:
             return _settle(operation(left, right))
         except ZeroDivisionError:
-            raise CalculatorError(ERROR_DIVISION_BY_ZERO) from None
+            raise NoRealValue(ERROR_DIVISION_BY_ZERO) from None
         except OverflowError:
             raise CalculatorError(_too_large("the result")) from None
 
@@ -920,7 +928,7 @@ def _power(base: Number, exponent: Number) -> Number:
         return _fractional_power(base, exponent)
     if base == 0:
         if exponent < 0:
-            raise CalculatorError(ERROR_ZERO_NEGATIVE_POWER)
+            raise NoRealValue(ERROR_ZERO_NEGATIVE_POWER)
         return 1 if exponent == 0 else 0
     if base == 1:
         return 1
@@ -954,12 +962,12 @@ def _power(base: Number, exponent: Number) -> Number:
 
 def _fractional_power(base: Number, exponent: Fraction) -> Number:
     if base < 0:
-        raise CalculatorError(
+        raise NoRealValue(
             ERROR_NEGATIVE_FRACTIONAL_POWER.format(base=_show(base), exponent=_show(exponent))
         )
     if base == 0:
         if exponent < 0:
-            raise CalculatorError(ERROR_ZERO_NEGATIVE_POWER)
+            raise NoRealValue(ERROR_ZERO_NEGATIVE_POWER)
         return 0
     exact_base = Fraction(base)
     root_degree = exponent.denominator
@@ -987,11 +995,11 @@ def _exact_root(value: int, degree: int) -> int | None:
 def _float_power(base: Number, exponent: Number) -> float:
     float_base, float_exponent = _to_float(base), _to_float(exponent)
     if float_base < 0 and not float_exponent.is_integer():
-        raise CalculatorError(
+        raise NoRealValue(
             ERROR_NEGATIVE_FRACTIONAL_POWER.format(base=_show(base), exponent=_show(exponent))
         )
     if float_base == 0 and float_exponent < 0:
-        raise CalculatorError(ERROR_ZERO_NEGATIVE_POWER)
+        raise NoRealValue(ERROR_ZERO_NEGATIVE_POWER)
     try:
         return math.pow(float_base, float_exponent)
     except OverflowError:
@@ -1015,7 +1023,7 @@ _BINARY_OPERATIONS: Final[Mapping[type[ast.operator], Callable[[Number, Number],
 def _sqrt(arguments: Sequence[Number]) -> Number:
     (value,) = arguments
     if value < 0:
-        raise CalculatorError(ERROR_SQRT_NEGATIVE.format(value=_show(value)))
+        raise NoRealValue(ERROR_SQRT_NEGATIVE.format(value=_show(value)))
     if not isinstance(value, float):
         exact = Fraction(value)
         numerator_root = math.isqrt(exact.numerator)
@@ -1036,12 +1044,12 @@ def _natural_log(value: Number) -> float:
 def _log(arguments: Sequence[Number]) -> Number:
     value = arguments[0]
     if value <= 0:
-        raise CalculatorError(ERROR_LOG_DOMAIN.format(value=_show(value)))
+        raise NoRealValue(ERROR_LOG_DOMAIN.format(value=_show(value)))
     if len(arguments) == 1:
         return _natural_log(value)
     base = arguments[1]
     if base <= 0 or base == 1:
-        raise CalculatorError(ERROR_LOG_BASE.format(value=_show(base)))
+        raise NoRealValue(ERROR_LOG_BASE.format(value=_show(base)))
     return _natural_log(value) / _natural_log(base)
 
 
@@ -1069,7 +1077,7 @@ def _cos(arguments: Sequence[Number]) -> Number:
 def _tan(arguments: Sequence[Number]) -> Number:
     angle = _to_float(arguments[0])
     if _below_precision(math.cos(angle), angle):
-        raise CalculatorError(ERROR_TAN_UNDEFINED.format(value=_show(arguments[0])))
+        raise NoRealValue(ERROR_TAN_UNDEFINED.format(value=_show(arguments[0])))
     if _below_precision(math.sin(angle), angle):
         return 0.0
     return math.tan(angle)

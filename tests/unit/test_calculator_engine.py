@@ -16,6 +16,7 @@ from crossroads.tools.calculator import (
     TOOL_ERROR_PREFIX,
     CalculatorError,
     Evaluation,
+    NoRealValue,
     calculator_tool,
     evaluate,
     evaluate_program,
@@ -408,3 +409,33 @@ def test_calculator_tool_returns_value_or_message_for_a_retry() -> None:
 
 def test_module_docstring_examples_run() -> None:
     assert doctest.testmod(calculator).failed == 0
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "1/0",
+        "5 // 0",
+        "5 % 0",
+        "1.5 / 0.0",
+        "0**-1",
+        "log(0)",
+        "log(8, 1)",
+        "sqrt(-1)",
+        "(-8)**(1/3)",
+        "tan(pi/2)",
+        "a = 1\nb = a / 0\nb",
+    ],
+)
+def test_arithmetic_with_no_real_value_says_so_in_its_error_class(expression: str) -> None:
+    """``NoRealValue``: the expression was read and is well formed; "no value" is its
+    answer (the calculator agent and the router rely on telling it apart)."""
+    with pytest.raises(NoRealValue):
+        evaluate(expression)
+
+
+@pytest.mark.parametrize("expression", ["2 +", "foo(1)", "1j", "2**5000", "exp(1000)", "1e5000"])
+def test_unreadable_or_too_large_is_not_a_missing_value(expression: str) -> None:
+    with pytest.raises(CalculatorError) as caught:
+        evaluate(expression)
+    assert not isinstance(caught.value, NoRealValue)

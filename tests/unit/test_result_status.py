@@ -41,3 +41,41 @@ def test_arithmetic_follow_up_after_a_fact_goes_back_to_the_last_number(
     follow_up = app.ask("and divided by 4?", thread_id="t")
     assert follow_up.route == "math"
     assert "9" in follow_up.answer
+
+
+def test_arithmetic_with_no_value_is_answered_so_by_the_calculator(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    """ "1/0" and "sqrt(-1)" were once sent to the researcher (the router's expression check
+    failed on them), or answered as an offline reading failure that exited 0; "no value,
+    because ..." is their answer."""
+    app = make_app(None, router_threshold=None)
+    for question, why in (
+        ("1/0", "division by zero"),
+        ("sqrt(-1)", "not a real number"),
+        ("log(0)", "only defined for positive numbers"),
+        ("what is 1 divided by 0", "division by zero"),  # read by the offline reader first
+    ):
+        result = app.ask(question)
+        assert result.route == "math", (question, result.route_reason)
+        assert "has no value" in result.answer and why in result.answer, result.answer
+        assert not result.declined and result.error is None
+
+
+def test_a_result_too_large_to_compute_offline_is_declined(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    result = make_app(None, router_threshold=None).ask("10**10**10")
+    assert result.declined
+    assert "number too large" in result.answer
+
+
+def test_arithmetic_with_no_value_needs_no_model_call(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    from crossroads.testing import ScriptedChatModel
+
+    model = ScriptedChatModel(rules=[])  # any call would fail: nothing is scripted
+    result = make_app(model, router_threshold=None).ask("what is 1/0?")
+    assert result.answer == "1/0 has no value: division by zero."
+    assert model.calls == [] and result.usage["llm_calls"] == 0
