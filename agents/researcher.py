@@ -72,7 +72,7 @@ from crossroads.tools.passages import (
     topic_terms,
 )
 from crossroads.tools.retrievers import MultiRetriever, Passage, Retriever
-from crossroads.tools.text import content_terms, split_sentences
+from crossroads.tools.text import content_terms, content_words, fold, split_sentences
 
 AGENT = "researcher"
 
@@ -172,16 +172,23 @@ def offline_decline(
             found |= topic & content_terms(passage["title"] + " " + passage["text"])
         missing = sorted(topic - found) or sorted(content_terms(question))
         return OFFLINE_UNSUPPORTED.format(
-            missing=_join_words([f'"{word}"' for word in missing]) or "it"
+            missing=_join_words([f'"{word}"' for word in _as_asked(missing, about)]) or "it"
         )
     kind = answer_type(question)
     if kind is not None:
         pattern, words = kind
         if not any(pattern.search(s) for p in supported for s in split_sentences(p["text"])):
             return OFFLINE_NO_TYPE.format(
-                topic=_join_words([f'"{word}"' for word in sorted(topic)]), wanted=words
+                topic=_join_words([f'"{word}"' for word in _as_asked(sorted(topic), about)]),
+                wanted=words,
             )
     return None
+
+
+def _as_asked(terms: Sequence[str], text: str) -> list[str]:
+    """``terms`` (plural-folded: "mars" is "mar") as ``text`` wrote them, for the user."""
+    written = {fold(word): word for word in content_words(text)}
+    return [written.get(term, term) for term in terms]
 
 
 def sources_for(passages: Sequence[PassageRecord], cited: Sequence[int]) -> list[Source]:

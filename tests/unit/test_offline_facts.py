@@ -87,6 +87,15 @@ def test_a_decline_names_what_is_missing_and_what_to_do() -> None:
     assert why is not None and "a measurement" in why
 
 
+def test_a_decline_names_the_words_as_the_user_wrote_them() -> None:
+    """Terms are matched plural-folded ("mars" is "mar"); the user reads their own words."""
+    passage = {"title": "lighthouse", "text": "The lighthouse was built in 1871.", "source": ""}
+    why = offline_decline("What is the population of Mars?", [passage])  # type: ignore[list-item]
+    assert why is not None and '"mars"' in why and '"mar"' not in why
+    why = offline_decline("How tall are the lighthouses?", [passage])  # type: ignore[list-item]
+    assert why is not None and '"lighthouses"' in why, why
+
+
 def test_answer_types_are_read_from_the_question() -> None:
     for question, kind in [
         ("how tall is it", "a measurement"),
