@@ -135,3 +135,12 @@ def test_index_without_paths_suggests_the_example(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["index"], env={"CROSSROADS_HOME": str(tmp_path)})
     assert result.exit_code == 2
     assert "crossroads index --example" in result.output
+
+
+def test_a_long_query_is_clipped_where_an_answer_quotes_it() -> None:
+    from crossroads.agents.researcher import SHOWN_QUERY_CHARS, searched_summary
+
+    rounds = [{"query": "9" * 5000, "backends": ["local"], "failed": [], "skipped": []}]
+    text = searched_summary(rounds)  # type: ignore[arg-type]
+    assert "9" * SHOWN_QUERY_CHARS not in text and "9" * (SHOWN_QUERY_CHARS - 1) + "…" in text
+    assert len(text) < 200
