@@ -455,12 +455,12 @@ def _read_offline(
     }
 
 
-def _no_value(expression: str, error: NoRealValue, action: str) -> dict[str, Any]:
+def _no_value(expression: str, why: NoRealValue | str, action: str) -> dict[str, Any]:
     """The answer to arithmetic that has no real value ("1/0"): that it has none, and why."""
     return {
         "outcome": "answered",
-        "answer": NO_VALUE_ANSWER.format(expression=expression, reason=error),
-        "steps": [step(AGENT, action, {"expression": expression, "no_value": str(error)})],
+        "answer": NO_VALUE_ANSWER.format(expression=expression, reason=why),
+        "steps": [step(AGENT, action, {"expression": expression, "no_value": str(why)})],
     }
 
 
@@ -588,13 +588,15 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
     """Compute each candidate; the majority value wins, or the errors go back to the model.
 
     Returns:
-        ``outcome`` ``computed`` (with the value), ``retry`` or ``exhausted``.
+        ``outcome`` ``computed`` (with the value), ``retry``, ``exhausted``, or
+        ``answered`` when the last try was still arithmetic with no real value.
     """
     settings = run_settings(runtime)
     variables = _variables(state)
     steps: list[Step] = []
     successes: list[tuple[str, Evaluation]] = []
     failures: list[dict[str, str]] = []
+    no_value: list[tuple[str, str]] = []  # the failures that were well-formed arithmetic
     not_math = 0
     for candidate in state.get("candidates") or []:
         if candidate.strip().rstrip(".").upper() == prompts.NOT_MATH_REPLY:
@@ -616,6 +618,8 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
             except CalculatorError:
                 failures.append({"expression": candidate, "error": message})
                 steps.append(step(AGENT, "evaluate", {"expression": candidate, "error": message}))
+                if isinstance(error, NoRealValue):
+                    no_value.append((candidate, message))
                 continue
             read = {"reply": candidate, "read_as": lenient}
             if claimed:
@@ -663,6 +667,11 @@ async def evaluate(state: CalcState, runtime: Runtime[Settings]) -> dict[str, An
         "steps": steps,
     }
     update["outcome"] = "retry" if tries < settings.max_tries else "exhausted"
+    if update["outcome"] == "exhausted" and no_value and len(no_value) == len(failures):
+        # Every try of the last round read as arithmetic with no value ("5 / 0"): after
+        # the retries that was no misreading, and "no value" is the answer, not a give-up.
+        answered = _no_value(*no_value[0], "evaluate")
+        return {**update, **answered, "steps": [*steps, *answered["steps"]]}
     return update
 
 

@@ -2,10 +2,11 @@
 
 ```
 START → prepare ─┬─ computed ──────────────────────────► phrase ─► END
-                 ├─ answered (offline, unreadable) ──────────────► END
+                 ├─ answered (offline, unreadable; no value) ────► END
                  └─ unread ─► extract ─► evaluate ─┬─ computed ─► phrase
                                  ▲                 ├─ retry ────┘ (back to extract)
                                  └─────────────────┤
+                                                   ├─ answered (no value) ──► END
                                                    └─ exhausted ─► give_up ─► END
 ```
 

@@ -108,6 +108,22 @@ async def test_gives_up_after_max_tries_honestly_and_keeps_the_math_question() -
     assert engine_error("ten minus four") in model.calls_for("calculator")[2].prompt
 
 
+async def test_arithmetic_with_no_value_is_the_answer_once_the_retries_agree() -> None:
+    """The model may misread a problem into a division by zero, so the error goes back
+    for the usual tries; when it still writes well-formed arithmetic with no value, that
+    is the answer, not "I couldn't turn that into a calculation"."""
+    model = calculator_model("5 / (3 - 3)", "5/0", "5 / 0")
+    output = await run_calculator("What do I get if I divide five by zero?", model)
+    assert output["answer"] == "5 / 0 has no value: division by zero."
+    assert len(model.calls_for("calculator")) == 3  # three extractions, no phrase call
+    assert not output.get("gave_up") and not output.get("handoff")
+    assert actions(output, "evaluate")[-1] == {
+        "expression": "5 / 0",
+        "no_value": "division by zero",
+    }
+    assert "last_value" not in output or output["last_value"] is None
+
+
 async def test_max_tries_setting_bounds_the_loop() -> None:
     model = calculator_model("ten", "ten", "ten")
     output = await run_calculator(APPLES, model, max_tries=2)
