@@ -520,6 +520,10 @@ def print_threads(infos: list[Any], current: str | None = None) -> None:
         )
 
 
+MAX_AGE_DAYS = 36_500
+"""Longest ``--older-than`` (100 years): beyond it no conversation is old enough anyway."""
+
+
 def parse_age(text: str) -> timedelta:
     """``30d``, ``12h``, ``90min`` or a number of days."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(min|d|h|w)?\s*", text.lower())
@@ -527,6 +531,8 @@ def parse_age(text: str) -> timedelta:
         raise fail(f"--older-than must look like 30d, 12h, 2w or 90min; got {text!r}")
     units = {"min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
     value = float(match.group(1)) * units[match.group(2) or "d"]
+    if not value <= MAX_AGE_DAYS * 86400:  # also catches inf from a thousand digits
+        raise fail(f"--older-than is at most {MAX_AGE_DAYS}d; got {text.strip()[:40]!r}")
     return timedelta(seconds=value)
 
 

@@ -212,6 +212,10 @@ def test_prune_deletes_only_threads_older_than_the_age(tmp_path: Path) -> None:
     assert "--older-than must look like" in one_line_error(
         run("threads", "prune", "--older-than", "soon", env=env)
     )
+    # Once a traceback (OverflowError from timedelta): an age too long is a mistake too.
+    assert "--older-than is at most 36500d" in one_line_error(
+        run("threads", "prune", "--older-than", "99999999999999d", env=env)
+    )
 
 
 # -- a model server that accepts connections and never answers -----------------------------------
