@@ -17,6 +17,7 @@ configuration, an unusable data folder), printed as one line on stderr, never a 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -195,6 +196,10 @@ def main(
     ] = False,
 ) -> None:
     """Crossroads: a router and a team of agents (calculator, researcher, writers)."""
+    # Log records (a PDF parser's complaints, the index's own "skipped" warning) would reach
+    # the terminal raw through logging's last-resort handler; each command prints what a
+    # person needs to know (``index`` lists the files it skipped, and why).
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 # -- ask ------------------------------------------------------------------------------

@@ -87,6 +87,12 @@ def eval_command(
     # by every other command (one line, exit 2), before a long run rather than never.
     cli_settings()
     if plot is not None:
+        if plot.is_dir():
+            raise fail(f"--plot {plot} is a folder: give a file name, e.g. {plot / 'eval.png'}")
+        if plot.suffix.lower() != ".png":
+            # The figure is a PNG, named so: matplotlib would add ".png" to a bare name
+            # (writing "/tmp.png" for "--plot /tmp") while this said it wrote "/tmp".
+            plot = plot.with_name(plot.name + ".png")
         try:
             import matplotlib  # noqa: F401  (checked before a long run, not after it)
         except ImportError:

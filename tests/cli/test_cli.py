@@ -139,3 +139,18 @@ def test_graph_shows_agents_registered_through_the_environment() -> None:
     proc = run("graph", env={"CROSSROADS_AGENTS": "tests.agent_module", "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     assert "router -.-> units;" in proc.stdout
+
+
+def test_a_file_the_index_cannot_read_is_reported_once_in_plain_words(tmp_path: Path) -> None:
+    """The parser's own log lines ("invalid pdf header", "EOF marker not found") and the
+    index's warning once reached the terminal beside the command's own "skipped" line."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "broken.pdf").write_bytes(b"\x00\x01 not a pdf")
+    (docs / "ok.md").write_text("The lighthouse was built in 1871.\n")
+    proc = run("index", str(docs), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "indexed 1 file(s)" in proc.stdout
+    assert proc.stderr.count("broken.pdf") == 1, proc.stderr
+    assert proc.stderr.lstrip().startswith("skipped"), proc.stderr
+    assert "EOF marker" not in proc.stderr and "Skipped" not in proc.stderr

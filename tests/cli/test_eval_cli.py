@@ -106,3 +106,15 @@ def test_eval_user_mistakes_are_one_line(tmp_path: Path) -> None:
     assert_one_line_error(
         run("eval", suite, "--offline", "--docs", tmp_path / "no-such-folder"), "no-such-folder"
     )
+    # A folder for --plot: once "/tmp.png" was written beside it and "plot: /tmp" printed.
+    assert_one_line_error(run("eval", suite, "--offline", "--plot", tmp_path), "is a folder")
+    assert not tmp_path.with_name(tmp_path.name + ".png").exists()
+
+
+def test_the_plot_is_written_where_the_command_says(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path / "ok.jsonl", TINY_SUITE[:1])
+    proc = run("eval", suite, "--offline", "--quiet", "--plot", tmp_path / "figure")
+    assert proc.returncode == 0, proc.stderr
+    written = tmp_path / "figure.png"
+    assert written.read_bytes()[:8] == PNG_MAGIC
+    assert f"plot: {written}" in " ".join(proc.stdout.split())
