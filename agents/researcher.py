@@ -72,7 +72,7 @@ from crossroads.tools.passages import (
     topic_terms,
 )
 from crossroads.tools.retrievers import MultiRetriever, Passage, Retriever
-from crossroads.tools.text import content_terms, content_words, fold, split_sentences
+from crossroads.tools.text import clip, content_terms, content_words, fold, split_sentences
 
 AGENT = "researcher"
 
@@ -211,7 +211,7 @@ def sources_for(passages: Sequence[PassageRecord], cited: Sequence[int]) -> list
 
 def searched_summary(rounds: Sequence[SearchRound]) -> str:
     """What was searched where, what failed and what was skipped, as sentences."""
-    queries = [_clipped(q) for q in dict.fromkeys(r["query"] for r in rounds)]
+    queries = [clip(q, SHOWN_QUERY_CHARS) for q in dict.fromkeys(r["query"] for r in rounds)]
     backends = list(dict.fromkeys(b for r in rounds for b in r["backends"]))
     text = ""
     if backends:
@@ -232,10 +232,6 @@ def searched_summary(rounds: Sequence[SearchRound]) -> str:
 SHOWN_QUERY_CHARS = 80
 """Longest query quoted back in an answer (a pasted page, or a model's runaway rewrite,
 would otherwise fill the terminal)."""
-
-
-def _clipped(query: str) -> str:
-    return query if len(query) <= SHOWN_QUERY_CHARS else query[: SHOWN_QUERY_CHARS - 1] + "…"
 
 
 def _join_words(items: Sequence[str]) -> str:

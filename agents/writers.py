@@ -90,6 +90,7 @@ from crossroads.agents.writers_rules import (
 from crossroads.contract import AgentState, conversation_lines, run_settings, step
 from crossroads.llm import ModelCaller
 from crossroads.settings import Settings
+from crossroads.tools.text import clip
 from crossroads.tools.text_checks import Bible, Finding, run_checks
 
 AGENT = "writers"
@@ -173,10 +174,7 @@ def _conversation(state: WritersState) -> str:
 
 
 def _clip(issues: Sequence[str]) -> str:
-    shown = [
-        issue if len(issue) <= NOTE_ISSUE_CHARS else issue[: NOTE_ISSUE_CHARS - 1] + "…"
-        for issue in issues[:NOTE_MAX_ISSUES]
-    ]
+    shown = [clip(issue, NOTE_ISSUE_CHARS) for issue in issues[:NOTE_MAX_ISSUES]]
     more = len(issues) - len(shown)
     return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
 

@@ -146,13 +146,13 @@ async def _watched(
     messages: list[BaseMessage],
     first_byte: float,
     total: float,
-    labels: RunnableConfig | None = None,
+    labels: RunnableConfig,
 ) -> Any:
     """``runnable.ainvoke(messages)`` that must send its first token within ``first_byte``
     seconds and finish within ``total``. ``labels`` (tags, metadata) go into the call's
     config with the watch: one merge, where a ``with_config`` binding cost two a call."""
     watch = _FirstByteWatch()
-    config = merge_configs(ensure_config(), {**(labels or {}), "callbacks": [watch]})
+    config = merge_configs(ensure_config(), {**labels, "callbacks": [watch]})
     task = asyncio.ensure_future(runnable.ainvoke(messages, config))
     started = time.monotonic()
     try:

@@ -42,6 +42,11 @@ def stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | FILLER
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def fold(word: str) -> str:
     """Crude plural folding, so that "pyramid" matches "pyramids"."""
     if len(word) > 4 and word.endswith("ies"):
