@@ -467,6 +467,11 @@ def asks_too_long(error: BaseException, cap: float) -> bool:
     return hint is not None and hint > cap
 
 
+def _check_attempts(attempts: int) -> None:
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ValueError(ERROR_BAD_ATTEMPTS.format(attempts=attempts))
+
+
 def _options(
     attempts: int,
     base: float,
@@ -474,8 +479,7 @@ def _options(
     retry_on: Callable[[BaseException], bool],
     seconds_left: Callable[[], float] | None,
 ) -> dict[str, Any]:
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise ValueError(ERROR_BAD_ATTEMPTS.format(attempts=attempts))
+    _check_attempts(attempts)
     stop: stop_base = stop_after_attempt(attempts)
     if seconds_left is not None:
         stop = stop | stop_when_out_of_time(seconds_left)
@@ -522,9 +526,43 @@ def async_retrying(
     cap: float = 20.0,
     retry_on: Callable[[BaseException], bool] = is_transient,
     seconds_left: Callable[[], float] | None = None,
-) -> AsyncRetrying:
-    """:func:`retrying` for coroutines: ``await async_retrying(...)(coroutine_fn, *args)``."""
-    return AsyncRetrying(**_options(attempts, base, cap, retry_on, seconds_left))
+) -> FirstTryInline:
+    """:func:`retrying` for coroutines: ``await async_retrying(...)(coroutine_fn, *args)``.
+
+    The first attempt runs outside tenacity's loop (see :class:`FirstTryInline`)."""
+    _check_attempts(attempts)
+    return FirstTryInline(functools.partial(_options, attempts, base, cap, retry_on, seconds_left))
+
+
+class FirstTryInline:
+    """An ``AsyncRetrying`` whose first attempt is a plain ``await``.
+
+    Nearly every model call succeeds at once, and tenacity's loop costs its bookkeeping
+    even then (about 5% of a zero-latency request; ``benchmarks/RESULTS.md``, issue 19). A
+    first failure is handed to a real ``AsyncRetrying`` as its attempt 1, so whether to
+    retry, how long to wait, when to stop and what is re-raised are all tenacity's, as if
+    the loop had run from the start. A ``BaseException`` that is not an ``Exception``
+    (cancellation) propagates at once, unretried. The loop's options (stop, wait and retry
+    strategies) are built only then, by ``options``.
+    """
+
+    def __init__(self, options: Callable[[], dict[str, Any]]) -> None:
+        self._options = options
+
+    async def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except Exception as error:
+            first: Exception | None = error
+
+        async def attempt(*args: Any, **kwargs: Any) -> Any:
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return await fn(*args, **kwargs)
+
+        return await AsyncRetrying(**self._options())(attempt, *args, **kwargs)
 
 
 # --------------------------------------------------------------------------- graph nodes

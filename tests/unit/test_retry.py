@@ -540,3 +540,50 @@ async def test_async_retrying_honours_the_servers_delay(monkeypatch: pytest.Monk
 
     assert await async_retrying(attempts=2)(call) == "ok"
     assert sleeps == [pytest.approx(2.0)]
+
+
+async def test_async_retrying_matches_tenacitys_loop_after_an_inline_first_try(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first attempt runs outside tenacity; from a first failure on, the waits, the
+    number of attempts and the error re-raised are those of tenacity's loop."""
+    sleeps: list[float] = []
+
+    async def record(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
+    failures = [httpx.ReadTimeout(f"slow {n}") for n in range(4)]
+    flaky = Flaky(*failures)
+
+    async def call() -> str:
+        return flaky()
+
+    with pytest.raises(httpx.ReadTimeout) as raised:
+        await async_retrying(attempts=3, base=0.5, cap=20.0)(call)
+    assert flaky.calls == 3 and raised.value is failures[2]
+    # Backoff draws for attempts 1 and 2: within [0, 0.5] and [0, 1.0] (full jitter).
+    assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[1] <= 1.0
+
+    once = Flaky(ValueError("not transient"))
+
+    async def refused() -> str:
+        return once()
+
+    with pytest.raises(ValueError):
+        await async_retrying(attempts=3)(refused)
+    assert once.calls == 1 and len(sleeps) == 2
+
+
+async def test_async_retrying_builds_no_loop_when_the_first_try_succeeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_loop(**options: Any) -> Any:
+        raise AssertionError("tenacity's loop was built for a call that succeeded")
+
+    monkeypatch.setattr("crossroads.retry.AsyncRetrying", no_loop)
+
+    async def call() -> str:
+        return "ok"
+
+    assert await async_retrying(attempts=3)(call) == "ok"
