@@ -15,9 +15,10 @@ from google.genai import errors as genai_errors
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from crossroads.errors import ConfigurationError, ModelError
-from crossroads.llm import ModelCaller
+from crossroads.llm import ModelCaller, _watched
 from crossroads.models import resolve_model
 from crossroads.provider_errors import describe_provider_error
 from crossroads.settings import Settings
@@ -74,6 +75,19 @@ async def test_a_slow_reply_that_has_started_is_not_cut_at_the_first_byte_timeou
     settings = Settings(model=slow, first_byte_timeout=0.3, request_timeout=20)
     reply = await ModelCaller(settings, {}, "test").ainvoke("writer", HI)
     assert reply.content == "a b"  # 0.85 s in all, well past the 0.3 s first-byte timeout
+
+
+async def test_a_started_reply_inside_a_chain_is_not_cut_at_the_first_byte_timeout() -> None:
+    """Structured calls run the model inside a chain (model, then parser): the watch ignores
+    the chain's own events but must still see the model's first token."""
+    slow = SlowStreamer(before=0.05, between=0.8)
+
+    async def model_then_parse(messages: Any, config: RunnableConfig) -> str:
+        reply = await slow.ainvoke(messages, config)
+        return str(reply.content).upper()
+
+    chain = RunnableLambda(model_then_parse, name="structured_output")
+    assert await _watched(chain, HI, 0.3, 20.0, {"tags": ["role:test"]}) == "A B"
 
 
 async def test_a_started_reply_is_still_bounded_by_the_request_timeout() -> None:
