@@ -15,10 +15,13 @@ from typing import Final
 __all__ = ["WordWrap", "plain_for_terminal"]
 
 # ESC sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC strings (ESC ] ... BEL or ST), and
-# two-character escapes. A string with no terminator runs to the end of the text.
+# two-character escapes; then the same with the 8-bit C1 introducers (U+009B CSI, U+009D OSC,
+# U+0090 DCS, U+0098 SOS, U+009E PM, U+009F APC, U+009C ST), which some terminals honour, so
+# that their parameters go with them ("\x9b31m" leaves nothing, not "31m"). A string with no
+# terminator runs to the end of the text.
 _ESCAPE_SEQUENCE: Final = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -~]?"
 )
 _KEPT: Final = frozenset("\n\t")

@@ -88,3 +88,17 @@ def test_a_source_url_with_markup_is_printed_not_parsed(monkeypatch: object) -> 
 def test_no_control_character_survives(text: str) -> None:
     cleaned = plain_for_terminal(text)
     assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in cleaned)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("red \x9b31malert\x9b0m", "red alert"),  # 8-bit CSI, as some terminals honour it
+        ("a\x9d0;pwned-title\x9cb", "ab"),  # 8-bit OSC ended by 8-bit ST
+        ("see \x9d8;;http://evil.example/\x07this\x9d8;;\x07 link", "see this link"),
+        ("x\x90q#0;2;0;0;0\x1b\\y", "xy"),  # 8-bit DCS (sixel) ended by ESC \
+        ("plain \x1b[1;31mtext\x1b[0m", "plain text"),
+    ],
+)
+def test_a_sequence_goes_whole_with_its_parameters(text: str, shown: str) -> None:
+    assert plain_for_terminal(text) == shown
