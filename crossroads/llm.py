@@ -101,14 +101,6 @@ class _FirstByteWatch(BaseCallbackHandler):
     """
 
     run_inline = True
-    # It reads model events only: the chains around a structured call (model | parser) and
-    # any tool, retriever or custom events are not dispatched to it, each of which LangChain
-    # would otherwise inspect and call (about 1.5% of a zero-latency request).
-    ignore_chain = True
-    ignore_agent = True
-    ignore_retriever = True
-    ignore_retry = True
-    ignore_custom_event = True
 
     def __init__(self) -> None:
         self.alive = False

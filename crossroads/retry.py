@@ -538,7 +538,7 @@ class FirstTryInline:
     """An ``AsyncRetrying`` whose first attempt is a plain ``await``.
 
     Nearly every model call succeeds at once, and tenacity's loop costs its bookkeeping
-    even then (about 5% of a zero-latency request; ``benchmarks/RESULTS.md``, issue 19). A
+    even then (2–3% of a zero-latency request; ``benchmarks/RESULTS.md``, issue 19). A
     first failure is handed to a real ``AsyncRetrying`` as its attempt 1, so whether to
     retry, how long to wait, when to stop and what is re-raised are all tenacity's, as if
     the loop had run from the start. A ``BaseException`` that is not an ``Exception``
