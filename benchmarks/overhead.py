@@ -23,11 +23,12 @@ building, usage accounting, the event loop hop. Three ways make the very same mo
 
 Cases: a word problem (the classifier routes, so extract + phrase: 2 calls) and the same with
 the LLM router forced (``router_threshold=1.01``: 3 calls). All variants of a case run
-interleaved, ``RUNS`` times each after a warm-up, in one process; the median is reported, and
-the ratios are Crossroads ÷ each baseline (ratios of medians; ``paired_ratios`` are the
-medians of the per-iteration ratios, steadier on a shared machine). The offline classifier's own time (it runs on every
-request, and decides the route when it is confident) is timed alone in the same loop, to show
-how much of the difference it is.
+interleaved (in a new, seeded order every iteration), ``RUNS`` times each after a warm-up,
+in one process; the median is reported, and the ratios are Crossroads ÷ each baseline
+(ratios of medians; ``paired_ratios`` are the medians of the per-iteration ratios, steadier
+on a shared machine). The offline classifier's own time (it runs on every request, and
+decides the route when it is confident) is timed alone in the same loop, to show how much
+of the difference it is.
 
     .venv/bin/python benchmarks/overhead.py
 
@@ -39,6 +40,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import statistics
 import tempfile
 import time
@@ -64,6 +66,7 @@ from crossroads.testing import ScriptedChatModel
 OUTPUT = Path(__file__).resolve().parent / "out" / "overhead.json"
 RUNS = int(os.environ.get("OVERHEAD_RUNS", "60"))
 WARMUP = 5
+ORDER_SEED = 19
 QUESTION = "I have 10 apples and I ate four. How many are left?"
 CASES = {"classifier routes (2 calls)": None, "LLM router forced (3 calls)": 1.01}
 
@@ -261,8 +264,16 @@ def run_case(threshold: float | None) -> dict[str, Any]:
     }
     samples: dict[str, list[float]] = {name: [] for name in variants}
     with app:
+        shuffler = random.Random(ORDER_SEED)
         for number in range(WARMUP + RUNS):
-            for name, run in variants.items():  # interleaved: drift hits all alike
+            # Interleaved, so drift hits all alike; in a new order every iteration (seeded),
+            # so no variant always runs first or after the same neighbour: what ran just
+            # before leaves the caches warm or cold for the next, and that moved a paired
+            # ratio by 3.5% in a null test (the same variant timed twice in a row).
+            order = list(variants)
+            shuffler.shuffle(order)
+            for name in order:
+                run = variants[name]
                 started = time.perf_counter()
                 run()
                 if number >= WARMUP:
