@@ -53,7 +53,7 @@ from crossroads.transcript import record as record_transcript
 from crossroads.transcript import setup as setup_transcript
 from crossroads.transcript import speaker_and_text
 from crossroads.usage import Usage, empty_usage
-from crossroads.validation import clean_question
+from crossroads.validation import clean_question, clean_thread_id
 
 RECURSION_STOPPED = (
     "stopped after {limit} graph steps (recursion_limit) without finishing; "
@@ -397,28 +397,31 @@ class Crossroads:
             thread_id: Conversation to continue; a new one when omitted.
 
         Raises:
-            InputError: the question is empty, too long or not valid UTF-8.
+            InputError: the question is empty, too long or not valid UTF-8, or the thread
+                id is unusable (see :func:`~crossroads.validation.clean_thread_id`).
         """
         text = clean_question(question)
+        thread = _thread_or_new(thread_id)
         portal = self._start()
-        return portal.call(self._arun, {"question": text}, thread_id or new_thread_id())
+        return portal.call(self._arun, {"question": text}, thread)
 
     async def aask(self, question: str | bytes, thread_id: str | None = None) -> Result:
         """Async :meth:`ask`; safe to run many at once."""
         text = clean_question(question)
+        thread = _thread_or_new(thread_id)
         portal = await self._astart()
-        future = portal.start_task_soon(
-            self._arun, {"question": text}, thread_id or new_thread_id()
-        )
+        future = portal.start_task_soon(self._arun, {"question": text}, thread)
         return await asyncio.wrap_future(future)
 
     def resume(self, thread_id: str, value: Any = True) -> Result:
         """Continue a run that paused for review (``Result.interrupt``) with ``value``."""
+        thread_id = clean_thread_id(thread_id, existing=True)
         portal = self._start()
         return portal.call(self._arun, Command(resume=value), thread_id)
 
     async def aresume(self, thread_id: str, value: Any = True) -> Result:
         """Async :meth:`resume`."""
+        thread_id = clean_thread_id(thread_id, existing=True)
         portal = await self._astart()
         return await asyncio.wrap_future(
             portal.start_task_soon(self._arun, Command(resume=value), thread_id)
@@ -530,9 +533,10 @@ class Crossroads:
         finished before stay in the thread.
         """
         text = clean_question(question)
+        thread = _thread_or_new(thread_id)
         portal = self._start()
         events: queue.Queue[Any] = queue.Queue()
-        pump = self._pump({"question": text}, thread_id or new_thread_id(), events.put)
+        pump = self._pump({"question": text}, thread, events.put)
         future = portal.start_task_soon(pump)
         try:
             while True:
@@ -552,6 +556,7 @@ class Crossroads:
     ) -> AsyncIterator[StreamEvent]:
         """Async :meth:`stream`."""
         text = clean_question(question)
+        thread = _thread_or_new(thread_id)
         portal = await self._astart()
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Any] = asyncio.Queue()
@@ -559,7 +564,7 @@ class Crossroads:
         def put(item: Any) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
-        pump = self._pump({"question": text}, thread_id or new_thread_id(), put)
+        pump = self._pump({"question": text}, thread, put)
         future = portal.start_task_soon(pump)
         try:
             while True:
@@ -580,6 +585,7 @@ class Crossroads:
 
         The whole conversation where the store keeps a transcript (SQLite, memory: see
         :mod:`crossroads.transcript`); elsewhere the window the thread's state holds."""
+        thread_id = clean_thread_id(thread_id, existing=True)
 
         async def read() -> list[tuple[str, str]]:
             graph = self._graph
@@ -629,6 +635,8 @@ class Crossroads:
         """Delete a saved thread and all its checkpoints."""
         from crossroads.threads import delete_thread
 
+        thread_id = clean_thread_id(thread_id, existing=True)
+
         async def delete() -> None:
             assert self._graph is not None
             await delete_thread(self._graph, thread_id)
@@ -638,6 +646,12 @@ class Crossroads:
 
 _DONE = object()
 """Marks the end of a stream handed across event loops."""
+
+
+def _thread_or_new(thread_id: str | None) -> str:
+    """The conversation a question goes to: ``thread_id`` checked (:func:`clean_thread_id`),
+    or a new one when it is ``None`` or empty."""
+    return clean_thread_id(thread_id) if thread_id else new_thread_id()
 
 
 def _still_failing(error: BaseException) -> str:

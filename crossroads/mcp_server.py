@@ -23,7 +23,7 @@ from pydantic import Field
 
 from crossroads.errors import ConfigurationError, CrossroadsError
 from crossroads.settings import Settings
-from crossroads.validation import MAX_QUESTION_CHARS
+from crossroads.validation import MAX_QUESTION_CHARS, MAX_THREAD_ID_CHARS
 
 if TYPE_CHECKING:
     from mcp.server.fastmcp import FastMCP
@@ -47,7 +47,7 @@ ThreadId = Annotated[
     str | None,
     Field(
         default=None,
-        max_length=200,
+        max_length=MAX_THREAD_ID_CHARS,
         description="Conversation to continue (follow-ups such as 'and times 3?'); "
         "omit for a new one.",
     ),

@@ -1,4 +1,5 @@
-"""Question validation: what a question must be before any agent sees it.
+"""Input validation: what a question must be before any agent sees it, and what a thread id
+must be before it names a conversation in the store.
 
 * not empty or whitespace only;
 * at most ``MAX_QUESTION_CHARS`` characters (longer texts belong in a document index, and a
@@ -64,3 +65,55 @@ def clean_question(raw: object) -> str:
     if not text:
         raise InputError(EMPTY)
     return text
+
+
+MAX_THREAD_ID_CHARS = 200
+"""Longest thread id: ids are typed back (``--thread``) and listed (``crossroads threads``)."""
+
+THREAD_ID_NOT_TEXT = "the thread id must be text (str), not {kind}"
+THREAD_ID_BLANK = (
+    "the thread id is blank: give a name such as --thread groceries, or leave it out for a "
+    "new conversation"
+)
+THREAD_ID_TOO_LONG = "the thread id is {length:,} characters long; the limit is {limit:,}"
+THREAD_ID_NOT_UTF8 = (
+    "the thread id is not valid UTF-8 (byte {byte} at position {position}); "
+    "use letters, digits, '-' or '_'"
+)
+THREAD_ID_CONTROL = (
+    "the thread id has a control character ({code}) at position {position}; thread ids are "
+    "listed and typed back, so use letters, digits, '-' or '_'"
+)
+
+
+def clean_thread_id(raw: object, *, existing: bool = False) -> str:
+    """Return ``raw`` unchanged if it can name a conversation, or raise :class:`InputError`.
+
+    A new id must be text of at most :data:`MAX_THREAD_ID_CHARS` characters, not blank,
+    with nothing a terminal would not show as typed (control and format characters, such
+    as an escape sequence that would hide part of the id in ``crossroads threads``). An id
+    looked up (``existing=True``: history, delete) is only checked to be text the store can
+    encode, so a conversation saved before these rules stays reachable.
+
+    Raises:
+        InputError: not text, not valid UTF-8 (undecodable bytes from the command line), or,
+            for a new id, blank, too long, or holding a control character.
+    """
+    if not isinstance(raw, str):
+        raise InputError(THREAD_ID_NOT_TEXT.format(kind=type(raw).__name__))
+    for position, char in enumerate(raw):
+        if "\ud800" <= char <= "\udfff":
+            code = ord(char)
+            byte = f"0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else hex(code)
+            raise InputError(THREAD_ID_NOT_UTF8.format(byte=byte, position=position))
+    if existing:
+        return raw
+    if len(raw) > MAX_THREAD_ID_CHARS:
+        raise InputError(THREAD_ID_TOO_LONG.format(length=len(raw), limit=MAX_THREAD_ID_CHARS))
+    if not raw.strip():
+        raise InputError(THREAD_ID_BLANK)
+    for position, char in enumerate(raw):
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            shown = f"U+{ord(char):04X}"
+            raise InputError(THREAD_ID_CONTROL.format(code=shown, position=position))
+    return raw

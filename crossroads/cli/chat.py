@@ -35,6 +35,7 @@ from crossroads.cli.commands import (
 from crossroads.errors import CrossroadsError
 from crossroads.terminal import WordWrap
 from crossroads.threads import new_thread_id
+from crossroads.validation import clean_thread_id
 
 HELP_TEXT = """\
 /help            this help
@@ -55,7 +56,7 @@ class ChatSession:
     def __init__(self, model: str | None, thread: str | None, offline: bool) -> None:
         self.model = model
         self.offline = offline
-        self.thread = thread or new_thread_id()
+        self.thread = clean_thread_id(thread) if thread else new_thread_id()
         self.app = make_app(model, offline)
         self.last: Result | None = None
         self.calls = 0

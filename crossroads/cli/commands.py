@@ -41,7 +41,7 @@ from crossroads.api import Crossroads, Result
 from crossroads.errors import ConfigurationError, CrossroadsError, ThreadBusy
 from crossroads.settings import Settings
 from crossroads.terminal import plain_for_terminal
-from crossroads.validation import MAX_QUESTION_CHARS
+from crossroads.validation import MAX_QUESTION_CHARS, clean_thread_id
 
 
 def escape(text: str) -> str:
@@ -236,6 +236,8 @@ def ask(
         text = sys.stdin.buffer.read(STDIN_TOO_LONG_BYTES)
     cli_settings()
     with user_errors(), make_app(model, offline, keep_threads=thread is not None) as crossroads:
+        if thread is not None:
+            thread = clean_thread_id(thread)  # before "new conversation" is said of it
         if thread is not None and not crossroads.history(thread):
             err.print(f"[dim]new conversation: {escape(thread)}[/]")
         if err.is_terminal and not as_json:

@@ -154,3 +154,11 @@ def test_a_file_the_index_cannot_read_is_reported_once_in_plain_words(tmp_path: 
     assert proc.stderr.count("broken.pdf") == 1, proc.stderr
     assert proc.stderr.lstrip().startswith("skipped"), proc.stderr
     assert "EOF marker" not in proc.stderr and "Skipped" not in proc.stderr
+
+
+def test_an_unusable_thread_id_is_a_one_line_error() -> None:
+    # Undecodable bytes on the command line reached SQLite and crashed with a traceback.
+    assert_one_line_error(run("ask", "What is 2+3?", "--thread", b"ab\xffcd"), "not valid UTF-8")
+    escaped = run("ask", "What is 2+3?", "--thread", "work\x1b[31m")
+    assert_one_line_error(escaped, "control character (U+001B) at position 4")
+    assert_one_line_error(run("ask", "hi", "--thread", "x" * 300), "the limit is 200")

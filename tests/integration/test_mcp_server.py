@@ -73,6 +73,7 @@ async def _exercise(client: ClientSession, *, indexed: bool) -> None:
         ("calculate", {}, "expression"),
         ("calculate", {"expression": 5}, "expression"),
         ("ask", {"question": ""}, "question"),
+        ("ask", {"question": "hi", "thread_id": "a\x1b]0;pwned\x07"}, "control character"),
         ("search_documents", {"query": "x", "limit": 500}, "limit"),
     ]:
         bad = await client.call_tool(name, arguments)

@@ -8,7 +8,7 @@ import pytest
 
 from crossroads import Crossroads, InputError
 from crossroads.testing import ScriptedChatModel
-from crossroads.validation import MAX_QUESTION_CHARS, clean_question
+from crossroads.validation import MAX_QUESTION_CHARS, MAX_THREAD_ID_CHARS, clean_question
 from tests.helpers import echo_specs
 
 MakeApp = Callable[..., Crossroads]
@@ -77,3 +77,47 @@ def test_the_graph_itself_refuses_bad_input_without_raising(make_app: MakeApp) -
     assert "the question is empty" in str(state["error"])
     assert "the question is empty" in str(state["answer"])
     assert model.calls == []
+
+
+@pytest.mark.parametrize(
+    ("thread_id", "message"),
+    [
+        ("x" * (MAX_THREAD_ID_CHARS + 1), "201 characters long; the limit is 200"),
+        ("work\x1b[31m", r"control character \(U\+001B\) at position 4"),
+        ("a\u202eb", r"control character \(U\+202E\) at position 1"),  # right-to-left override
+        ("   ", "the thread id is blank"),
+        (b"caf\xe9".decode("utf-8", "surrogateescape"), "byte 0xe9 at position 3"),
+        (7, r"must be text \(str\), not int"),
+    ],
+)
+def test_unusable_thread_ids_are_refused_before_the_store_is_touched(
+    make_app: MakeApp, thread_id: object, message: str
+) -> None:
+    model = ScriptedChatModel()
+    app = make_app(model, agents=echo_specs())
+    with pytest.raises(InputError, match=message):
+        app.ask("What is 2 + 2?", thread_id=thread_id)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=message):
+        list(app.stream("What is 2 + 2?", thread_id=thread_id))  # type: ignore[arg-type]
+    assert model.calls == [] and app.threads() == []
+
+
+def test_the_longest_thread_id_and_any_script_are_accepted(make_app: MakeApp) -> None:
+    model = ScriptedChatModel(by_role={"router": [{"route": "none", "reason": "chat"}] * 2})
+    app = make_app(model, agents=echo_specs())
+    longest = "t" * MAX_THREAD_ID_CHARS
+    assert app.ask("hello", thread_id=longest).thread_id == longest
+    assert app.ask("hello", thread_id="einkäufe-日本").thread_id == "einkäufe-日本"
+    assert sorted(app.threads()) == sorted([longest, "einkäufe-日本"])
+
+
+def test_a_lookup_refuses_only_what_the_store_cannot_encode(make_app: MakeApp) -> None:
+    """History and delete take any id a store could hold (a thread saved before the rules
+    for new ids stays reachable), but an undecodable one is a clear error, not a crash."""
+    app = make_app(ScriptedChatModel(), agents=echo_specs())
+    assert app.history("x" * 500) == []
+    smuggled = b"\xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(InputError, match="byte 0xff at position 0"):
+        app.history(smuggled)
+    with pytest.raises(InputError, match="byte 0xff at position 0"):
+        app.delete_thread(smuggled)
