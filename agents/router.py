@@ -199,8 +199,14 @@ EXPRESSION_REASON = "the question is an arithmetic expression"
 def is_bare_expression(question: str, last_value: int | float | str | None = None) -> bool:
     """Whether ``question`` is arithmetic the engine computes as it is ("12 * 7", "what is
     3 + 7?"): it goes to the calculator with no model call and no plan to rewrite it. So
-    does arithmetic with no real value ("1/0", "sqrt(-1)"): the calculator says so."""
-    from crossroads.tools.calculator import CalculatorError, NoRealValue, evaluate_program
+    does arithmetic with no real value ("1/0", "sqrt(-1)") or too large a value ("2**99999"):
+    the calculator says so."""
+    from crossroads.tools.calculator import (
+        CalculatorError,
+        NoRealValue,
+        TooLarge,
+        evaluate_program,
+    )
 
     match = _EXPRESSION_LEAD_IN.match(question)
     text = match.group(1) if match else question
@@ -210,7 +216,7 @@ def is_bare_expression(question: str, last_value: int | float | str | None = Non
         last_value = int(last_value)
     try:
         evaluate_program(text, {"ans": last_value} if last_value is not None else None)
-    except NoRealValue:
+    except (NoRealValue, TooLarge):
         return True
     except CalculatorError:
         return False

@@ -107,6 +107,7 @@ __all__ = [
     "CalculatorError",
     "Evaluation",
     "NoRealValue",
+    "TooLarge",
     "calculator_tool",
     "evaluate",
     "evaluate_program",
@@ -299,6 +300,11 @@ class NoRealValue(CalculatorError):
     there is nothing to change in how it was written, and "no value" is its answer. A result
     too large to represent is not one of these (it has a value; the calculator cannot hold
     it)."""
+
+
+class TooLarge(CalculatorError):
+    """A well-formed expression whose value is beyond what the calculator represents
+    (``2**99999``): the arithmetic is fine, the number is not storable."""
 
 
 @dataclass(frozen=True)
@@ -678,7 +684,7 @@ def _check_constant(node: ast.Constant, source: str) -> None:
         raise CalculatorError(_describe_disallowed(node))
     if isinstance(value, int):
         if value.bit_length() > MAX_EXACT_BITS:
-            raise CalculatorError(_too_large("this number"))
+            raise TooLarge(_too_large("this number"))
         return
     setattr(node, _LITERAL_VALUE, _decimal_literal(node, value, source))
 
@@ -844,7 +850,7 @@ def _call(name: str, arguments: Sequence[Number]) -> Number:
     except ZeroDivisionError:
         raise NoRealValue(ERROR_DIVISION_BY_ZERO) from None
     except OverflowError:
-        raise CalculatorError(_too_large(f"{name}(...)")) from None
+        raise TooLarge(_too_large(f"{name}(...)")) from None
     return _settle(result)
 
 
@@ -854,11 +860,11 @@ def _settle(value: Number) -> Number:
         if math.isnan(value):
             raise NoRealValue(ERROR_NOT_A_NUMBER)
         if math.isinf(value):
-            raise CalculatorError(_too_large("the result"))
+            raise TooLarge(_too_large("the result"))
         return value
     if isinstance(value, int):
         if value.bit_length() > MAX_EXACT_BITS:
-            raise CalculatorError(_too_large("the result"))
+            raise TooLarge(_too_large("the result"))
         return value
     if value.denominator == 1:
         return _settle(value.numerator)
@@ -875,7 +881,7 @@ def _to_float(value: Number) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise CalculatorError(_too_large("a number")) from None
+        raise TooLarge(_too_large("a number")) from None
 
 
 def _arithmetic(
@@ -889,7 +895,7 @@ def _arithmetic(
         except ZeroDivisionError:
             raise NoRealValue(ERROR_DIVISION_BY_ZERO) from None
         except OverflowError:
-            raise CalculatorError(_too_large("the result")) from None
+            raise TooLarge(_too_large("the result")) from None
 
     return checked
 
@@ -952,7 +958,7 @@ def _power(base: Number, exponent: Number) -> Number:
         magnitude = math.log2(abs(exact_base.numerator)) - math.log2(exact_base.denominator)
     if abs(exponent).bit_length() > 64 or abs(exponent * magnitude) > 1_100:
         if (size > 1) == (exponent > 0):
-            raise CalculatorError(_too_large(f"({_show(base)})**({_show(exponent)})"))
+            raise TooLarge(_too_large(f"({_show(base)})**({_show(exponent)})"))
         return 0.0  # smaller than the smallest float
     if near_one:
         value = math.exp(exponent * magnitude * math.log(2))
@@ -1003,7 +1009,7 @@ def _float_power(base: Number, exponent: Number) -> float:
     try:
         return math.pow(float_base, float_exponent)
     except OverflowError:
-        raise CalculatorError(_too_large(f"({_show(base)})**({_show(exponent)})")) from None
+        raise TooLarge(_too_large(f"({_show(base)})**({_show(exponent)})")) from None
 
 
 _BINARY_OPERATIONS: Final[Mapping[type[ast.operator], Callable[[Number, Number], Number]]] = {

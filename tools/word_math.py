@@ -56,6 +56,10 @@ DECLINE_EMPTY = "The question is empty."
 DECLINE_NO_NUMBERS = "I found no numbers to compute with."
 DECLINE_UNKNOWN_WORD = "I don't know how to compute {word!r} in this question."
 DECLINE_MALFORMED = "The numbers and operators do not form a valid expression: {expression!r}."
+DECLINE_FACTORIAL = (
+    "{notation!r} is a factorial, which the calculator does not compute; multiply the numbers "
+    "out, e.g. 5*4*3*2*1."
+)
 DECLINE_NEEDS_PREVIOUS = (
     "This looks like a follow-up ({phrase!r}) but there is no previous result to apply it to."
 )
@@ -177,6 +181,10 @@ def _rewrite_fractions(text: str) -> str:
 
 
 # --- arithmetic phrases ----------------------------------------------------------------
+
+_FACTORIAL = re.compile(r"(?:\d+(?:\.\d+)?|\([^()]*\))!(?!=)(?!\s+[A-Z])")
+"""``n!`` (or ``(...)!``): a factorial, the ``!`` right after the number, as it is written;
+not when a new sentence follows ("... by catching 5! Unfortunately, ...")."""
 
 _LEAD_INS = re.compile(
     r"^(?:(?:and|so|ok|okay|now|then|hmm|quick|um|please|pls|hey)\b[\s,:]*)*"
@@ -787,6 +795,10 @@ def read(question: str, *, previous: str | float | None = None) -> Reading | Dec
         raise InputError(ERROR_NOT_TEXT.format(type_name=type(question).__name__))
     if not question.strip():
         return Decline(DECLINE_EMPTY)
+    factorial = _FACTORIAL.search(question)
+    if factorial:
+        # Not an exclamation mark to strip: "12!" read as 12 would be a wrong answer.
+        return Decline(DECLINE_FACTORIAL.format(notation=factorial.group()))
     previous_text = _format_previous(previous)
     stripped = question.strip().rstrip("?=!. ")
     # Bare expressions pass through as typed; only ^ becomes ** (the engine's power).

@@ -70,6 +70,27 @@ def test_a_result_too_large_to_compute_offline_is_declined(
     assert "number too large" in result.answer
 
 
+def test_bare_arithmetic_the_calculator_cannot_hold_goes_to_the_calculator(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    """ "2**99999" failed the router's expression check (too large to evaluate) and went to
+    the researcher, which said it had nothing to search."""
+    result = make_app(None, router_threshold=None).ask("2**99999")
+    assert result.route == "math", result.route_reason
+    assert result.declined and "number too large" in result.answer
+
+
+def test_a_factorial_is_declined_offline_not_read_without_its_mark(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    """The offline reader stripped "!" as punctuation and answered "12! = 12"."""
+    app = make_app(None, router_threshold=None)
+    for question in ("what is 12!", "what is 5! + 1"):
+        result = app.ask(question)
+        assert result.declined, (question, result.answer)
+        assert "is a factorial" in result.answer and "= 12" not in result.answer
+
+
 def test_arithmetic_with_no_value_needs_no_model_call(
     make_app: Callable[..., Crossroads],
 ) -> None:

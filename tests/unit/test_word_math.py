@@ -286,3 +286,19 @@ def test_rounding_to_too_many_digits_declines() -> None:
     outcome = read("square root of 2 to 40 digits")
     assert isinstance(outcome, Decline)
     assert "at most 15" in outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "notation"),
+    [("12!", "12!"), ("what is 5! + 1", "5!"), ("(3+2)! please", "(3+2)!")],
+)
+def test_a_factorial_is_declined_not_read_as_its_number(question: str, notation: str) -> None:
+    reading = read(question)
+    assert isinstance(reading, Decline)
+    assert reading.reason.startswith(f"{notation!r} is a factorial")
+
+
+def test_an_exclamation_mark_that_ends_a_sentence_is_still_punctuation() -> None:
+    assert read("what is two plus two!") == Reading("2 + 2")
+    story = "Tom caught 2 fish and Sue caught 5! How many fish did they catch?"
+    assert read(story) == Reading("2 + 5")
