@@ -40,7 +40,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from crossroads.checkpoints import CheckpointerSpec, open_checkpointer, prune_thread
-from crossroads.errors import CrossroadsError
+from crossroads.errors import CrossroadsError, InputError
 from crossroads.llm import ANSWER_TAG
 from crossroads.models import release_models
 from crossroads.registry import AgentSpec
@@ -60,6 +60,10 @@ RECURSION_STOPPED = (
     "the request was cut short to bound its cost"
 )
 CLOSED = "this Crossroads was closed; create a new one"
+NOTHING_TO_RESUME = (
+    "nothing to resume on thread {thread!r}: no run there is paused for review or was stopped "
+    "midway; ask a question instead"
+)
 STILL_FAILING = (
     "stopped: a service this request needed kept failing after retries "
     "({kind}: {error}); try again later"
@@ -414,18 +418,31 @@ class Crossroads:
         return await asyncio.wrap_future(future)
 
     def resume(self, thread_id: str, value: Any = True) -> Result:
-        """Continue a run that paused for review (``Result.interrupt``) with ``value``."""
+        """Continue a run that paused for review (``Result.interrupt``) with ``value``, or
+        one that a crash stopped midway, from its last checkpoint.
+
+        Raises:
+            InputError: no run on ``thread_id`` is paused or unfinished (a resume there
+                would start an empty request, and overwrite the thread's last answer).
+        """
         thread_id = clean_thread_id(thread_id, existing=True)
         portal = self._start()
-        return portal.call(self._arun, Command(resume=value), thread_id)
+        return portal.call(self._resume, value, thread_id)
 
     async def aresume(self, thread_id: str, value: Any = True) -> Result:
         """Async :meth:`resume`."""
         thread_id = clean_thread_id(thread_id, existing=True)
         portal = await self._astart()
-        return await asyncio.wrap_future(
-            portal.start_task_soon(self._arun, Command(resume=value), thread_id)
-        )
+        return await asyncio.wrap_future(portal.start_task_soon(self._resume, value, thread_id))
+
+    async def _resume(self, value: Any, thread_id: str) -> Result:
+        async with self._hold(thread_id):
+            graph = self._graph
+            assert graph is not None
+            snapshot = await graph.aget_state(self._config(thread_id))
+            if not snapshot.next and not snapshot.interrupts:
+                raise InputError(NOTHING_TO_RESUME.format(thread=thread_id))
+            return await self._arun_held(Command(resume=value), thread_id)
 
     def route(self, question: str | bytes) -> Any:
         """The router's decision (route, reason, confidence) without running an agent."""

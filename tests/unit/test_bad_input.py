@@ -121,3 +121,17 @@ def test_a_lookup_refuses_only_what_the_store_cannot_encode(make_app: MakeApp) -
         app.history(smuggled)
     with pytest.raises(InputError, match="byte 0xff at position 0"):
         app.delete_thread(smuggled)
+
+
+def test_resuming_a_thread_with_nothing_paused_is_refused(make_app: MakeApp) -> None:
+    """A resume there used to run an empty request: a thread that did not exist appeared in
+    the list, and a finished one had its last answer replaced by "no question in the input"."""
+    model = ScriptedChatModel(by_role={"router": [{"route": "none", "reason": "chat"}]})
+    app = make_app(model, agents=echo_specs())
+    with pytest.raises(InputError, match="nothing to resume on thread 'ghost'"):
+        app.resume("ghost")
+    assert app.threads() == []
+    app.ask("hello", thread_id="done")
+    with pytest.raises(InputError, match="nothing to resume on thread 'done'"):
+        app.resume("done", True)
+    assert app.history("done") == [("you", "hello"), ("none", "none: hello")]
