@@ -33,6 +33,17 @@ NOT_TEXT = "the question must be text (str), not {kind}"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
 
 
+def _refuse_undecodable(text: str, message: str) -> None:
+    """Raise ``message`` (with ``byte`` and ``position``) at the first lone surrogate in
+    ``text``: undecodable bytes smuggled in through ``surrogateescape``, which is how Python
+    hands over invalid UTF-8 from a terminal, and which no store can encode."""
+    for position, char in enumerate(text):
+        if "\ud800" <= char <= "\udfff":
+            code = ord(char)
+            byte = f"0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else hex(code)
+            raise InputError(message.format(byte=byte, position=position))
+
+
 def clean_question(raw: object) -> str:
     """Return the question ready for the graph, or raise :class:`InputError`.
 
@@ -52,12 +63,7 @@ def clean_question(raw: object) -> str:
         text = raw
     else:
         raise InputError(NOT_TEXT.format(kind=type(raw).__name__))
-    for position, char in enumerate(text):
-        if "\ud800" <= char <= "\udfff":
-            # A lone surrogate: undecodable bytes smuggled in through surrogateescape.
-            code = ord(char)
-            byte = f"0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else hex(code)
-            raise InputError(NOT_UTF8.format(byte=byte, position=position))
+    _refuse_undecodable(text, NOT_UTF8)
     if len(text) > MAX_QUESTION_CHARS:
         raise InputError(TOO_LONG.format(length=len(text), limit=MAX_QUESTION_CHARS))
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
@@ -101,11 +107,7 @@ def clean_thread_id(raw: object, *, existing: bool = False) -> str:
     """
     if not isinstance(raw, str):
         raise InputError(THREAD_ID_NOT_TEXT.format(kind=type(raw).__name__))
-    for position, char in enumerate(raw):
-        if "\ud800" <= char <= "\udfff":
-            code = ord(char)
-            byte = f"0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else hex(code)
-            raise InputError(THREAD_ID_NOT_UTF8.format(byte=byte, position=position))
+    _refuse_undecodable(raw, THREAD_ID_NOT_UTF8)
     if existing:
         return raw
     if len(raw) > MAX_THREAD_ID_CHARS:
