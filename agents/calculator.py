@@ -96,6 +96,7 @@ OFFLINE_DECLINED_ANSWER: Final = (
     "Offline mode could not read this problem: {reason} To have a language model turn it "
     "into a calculation, set GOOGLE_API_KEY (or CROSSROADS_MODEL=provider:model) and ask again."
 )
+UNCOMPUTABLE_ANSWER: Final = "{expression} cannot be computed here: {reason}"
 AGREEMENT: Final = "{agreed} of {total} agreed"
 CLAIM_DISAGREES: Final = (
     "the model claimed {claimed}; the engine computed {value} from the expression"
@@ -426,11 +427,12 @@ def _read_offline(
         return _no_value(reading.expression, error, "offline_read")
     except CalculatorError as error:
         # Read but not computable (a result too large to hold): declined, like a problem
-        # it could not read, so the caller hears "no answer", not an answer.
+        # it could not read, so the caller hears "no answer", not an answer. A model would
+        # write the same arithmetic, so the answer does not send the user to configure one.
         reason = f"{error}."
         return {
             "outcome": "answered",
-            "answer": OFFLINE_DECLINED_ANSWER.format(reason=reason),
+            "answer": UNCOMPUTABLE_ANSWER.format(expression=reading.expression, reason=reason),
             "steps": [
                 step(
                     AGENT,
