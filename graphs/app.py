@@ -64,6 +64,10 @@ NO_INPUT = (
     'no question in the input: send {"question": "..."} or {"messages": [...]} ending with '
     "the human message to answer"
 )
+NO_TEXT = (
+    "the question is empty: the message holds only {kinds} content, and Crossroads reads "
+    "text; type the question"
+)
 FAILED_ANSWER = "Sorry, I could not answer that: {error}"
 MAX_FOOTER_SOURCES = 8
 
@@ -104,7 +108,7 @@ async def intake(state: AppState, runtime: Runtime[Settings]) -> dict[str, Any]:
             "chat_input": turn is not None,
             "asked_id": turn.id if turn is not None else state.get("asked_id"),
             "question": str(raw)[:200],
-            "error": str(error),
+            "error": _only_attachments(turn) or str(error),
         }
     # A chat turn is already in ``messages`` (the input's reducer added it): replace it, by id,
     # with its plain text, so history holds strings whatever content blocks the client sent.
@@ -147,6 +151,23 @@ def _chat_turn(state: AppState) -> HumanMessage | None:
         return None
     last = messages[-1]
     return last if last.id is None or last.id != state.get("asked_id") else None
+
+
+def _only_attachments(message: HumanMessage | None) -> str | None:
+    """Why a chat turn with content blocks but no text has no question (a chat client can
+    send an image or a file alone), or ``None`` when that is not the case."""
+    if message is None or isinstance(message.content, str) or _message_text(message).strip():
+        return None
+    kinds = sorted(
+        {
+            str(block.get("type") or "unknown")
+            for block in message.content
+            if isinstance(block, dict)
+        }
+    )
+    if not kinds:
+        return None
+    return NO_TEXT.format(kinds=", ".join(f"'{kind}'" for kind in kinds))
 
 
 def _message_text(message: HumanMessage) -> str:

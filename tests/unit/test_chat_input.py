@@ -132,3 +132,16 @@ def test_a_request_that_failed_does_not_leave_its_question_for_the_next_input(
         return dict(await app.graph.ainvoke({}, config, context=app.settings))
 
     assert asyncio.run(keyless())["error"] == NO_INPUT
+
+
+async def test_a_chat_turn_with_only_an_image_says_so() -> None:
+    """agent-chat-ui can send an image alone; the reply said "type a question, e.g.
+    crossroads ask ..." as if the user had sent nothing, on the command line."""
+    graph = _graph(echo_specs())
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    out = await _ask(graph, {"messages": [_human([image], "i")]}, "i")
+    assert out["error"] == (
+        "the question is empty: the message holds only 'image_url' content, and Crossroads "
+        "reads text; type the question"
+    )
+    assert out["error"] in out["messages"][-1].content
