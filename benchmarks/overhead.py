@@ -294,18 +294,13 @@ def run_case(threshold: float | None) -> dict[str, Any]:
         # within one iteration is free of the drift between iterations; its median is the
         # steadier figure when the machine is shared.
         "paired_ratios": {
-            f"crossroads / {name}": statistics.median(
-                mine / theirs
-                for mine, theirs in zip(samples["crossroads"], samples[name], strict=True)
+            f"{mine} / {theirs}": statistics.median(
+                a / b for a, b in zip(samples[mine], samples[theirs], strict=True)
             )
-            for name in ("same shape + InMemorySaver", "N2 + InMemorySaver")
-        }
-        | {
-            "crossroads sqlite / same shape + sqlite": statistics.median(
-                mine / theirs
-                for mine, theirs in zip(
-                    samples["crossroads sqlite"], samples["same shape + sqlite"], strict=True
-                )
+            for mine, theirs in (
+                ("crossroads", "same shape + InMemorySaver"),
+                ("crossroads", "N2 + InMemorySaver"),
+                ("crossroads sqlite", "same shape + sqlite"),
             )
         },
         "ratios": {
