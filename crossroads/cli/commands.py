@@ -238,8 +238,8 @@ def ask(
     with user_errors(), make_app(model, offline, keep_threads=thread is not None) as crossroads:
         if thread is not None:
             thread = clean_thread_id(thread)  # before "new conversation" is said of it
-        if thread is not None and not crossroads.history(thread):
-            err.print(f"[dim]new conversation: {escape(thread)}[/]")
+            if not crossroads.history(thread):
+                err.print(f"[dim]new conversation: {escape(thread)}[/]")
         if err.is_terminal and not as_json:
             result = ask_with_spinner(crossroads, text, thread)
         else:
