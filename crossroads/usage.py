@@ -143,7 +143,8 @@ class UsageLedger:
     def catch_up(self, persisted: Usage | None) -> None:
         """Take in a persisted copy that got further than this process saw (the request ran
         on elsewhere, e.g. a plan review resumed by another process, then paused again)."""
-        if persisted is not None:  # an equal copy leaves the record as it is
+        # None: nothing persisted, nothing to take in. An equal copy is the reducer's to skip.
+        if persisted is not None:
             self._usage = latest_usage(self._usage, persisted)
 
 
