@@ -28,7 +28,8 @@ and wired in :mod:`crossroads.graphs.calculator`; the prompts are in
   write the expression does not stop a problem the rules can read); else an honest answer
   with the last error. ``handoff`` is set, so the router can re-route once, only when the
   model said the question is not arithmetic: a math question never ends in the researcher
-  or the writers.
+  or the writers. Offline, ``prepare`` hands back a question the reader declined only when
+  it holds no number at all (:func:`~crossroads.tools.word_math.has_quantity`).
 * **lenient reading**: a reply the engine refuses is read once more the way people write
   arithmetic (:func:`lenient_reading`: ``10 - 4 = 5 apples`` is ``10 - 4``, number words,
   units, fences, "The answer is ..."); the engine still checks the result.
@@ -97,6 +98,9 @@ OFFLINE_DECLINED_ANSWER: Final = (
     "into a calculation, set GOOGLE_API_KEY (or CROSSROADS_MODEL=provider:model) and ask again."
 )
 UNCOMPUTABLE_ANSWER: Final = "{expression} cannot be computed here: {reason}"
+NOTHING_TO_COMPUTE_HANDOFF: Final = (
+    "offline, the calculator found no number in the question to compute with ({reason})"
+)
 AGREEMENT: Final = "{agreed} of {total} agreed"
 CLAIM_DISAGREES: Final = (
     "the model claimed {claimed}; the engine computed {value} from the expression"
@@ -416,11 +420,17 @@ def _read_offline(
 ) -> dict[str, Any]:
     reading = word_math.read(question, previous=last_value)
     if isinstance(reading, word_math.Decline):
-        return {
+        declined: dict[str, Any] = {
             "outcome": "answered",
             "answer": OFFLINE_DECLINED_ANSWER.format(reason=reading.reason),
             "steps": [step(AGENT, "offline_read", {"declined": reading.reason})],
         }
+        if not word_math.has_quantity(question):
+            # Nothing to compute with ("How many books can members borrow?"): the classifier
+            # leaned on "how many", and the question goes back to the router for its next
+            # choice, which may find it in the user's documents.
+            declined["handoff"] = NOTHING_TO_COMPUTE_HANDOFF.format(reason=reading.reason)
+        return declined
     try:
         evaluation = evaluate_program(reading.expression, variables)
     except NoRealValue as error:

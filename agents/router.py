@@ -16,7 +16,8 @@ Order of decision, cheapest first:
    to the catch-all agent (``none`` by default), which never does harm.
 
 On a re-route (an agent gave up and handed back a reason), routes already tried are
-excluded from the choices.
+excluded from the choices. Offline, the classifier's next choice among them takes the
+question ("How many books can members borrow?": math first, on "how many", then fact).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from crossroads.tools.text import content_words
 FALLBACK_ROUTE = "none"
 
 FELL_BACK = "the router's answer was unusable twice ({error}); fell back to {route!r}"
+OFFLINE_REROUTE = "offline re-route: the classifier's next choice after {tried}"
 HISTORY_TURNS = 6
 HISTORY_CHARS = 500
 PLAN_CUT = (
@@ -241,6 +243,16 @@ def classifier_guess(question: str) -> tuple[str, float] | None:
     return guess.route, float(guess.confidence)
 
 
+def _next_choice(question: str, names: Sequence[str]) -> str | None:
+    """The route the packaged classifier ranks highest among ``names`` (the routes not tried
+    yet), or ``None`` when it knows none of them (agents registered by the application)."""
+    from crossroads.tools.offline_router import OfflineRouter
+
+    scores = OfflineRouter.load().predict(question).scores
+    known = [name for name in names if name in scores]
+    return max(known, key=scores.__getitem__) if known else None
+
+
 def default_threshold() -> float:
     """The shipped confidence threshold (tuned on the held-out split)."""
     from crossroads.tools.offline_router import DEFAULT_CONFIDENCE_THRESHOLD
@@ -307,8 +319,10 @@ async def decide_route(
                 reason = f"offline classifier, confidence {confidence:.2f}"
                 return RouteDecision(route, reason, confidence, "classifier"), None
             if not settings.has_model:
-                # Re-route offline: the classifier's pick was tried; take the catch-all.
-                return RouteDecision(catch_all, "offline re-route", None, "classifier"), None
+                # Re-route offline: the classifier's pick was tried; take its next choice.
+                chosen = _next_choice(question, names) if guess is classifier_guess else None
+                reason = OFFLINE_REROUTE.format(tried=", ".join(tried) or route)
+                return RouteDecision(chosen or catch_all, reason, None, "classifier"), None
     if not settings.has_model:
         return RouteDecision(catch_all, "no model configured", None, "fallback"), None
 

@@ -105,8 +105,18 @@ class Result:
 
         An offline reader or the extractive researcher marks its step with ``declined`` (the
         line shown to the user); offline writing is declined by the writers' ``offline`` step.
+        Only the steps since the router's last choice count: an agent that handed the question
+        on was not the one that answered it.
         """
-        for step in self.steps:
+        last_route = max(
+            (
+                n
+                for n, step in enumerate(self.steps)
+                if step.get("agent") == "router" and step.get("action") == "route"
+            ),
+            default=0,
+        )
+        for step in self.steps[last_route:]:
             detail = step.get("detail")
             if step.get("action") == "offline" or (
                 isinstance(detail, dict) and detail.get("declined")

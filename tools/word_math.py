@@ -1004,6 +1004,22 @@ def _looks_like_story(text: str) -> bool:
     )
 
 
+def has_quantity(question: str) -> bool:
+    """Whether ``question`` names something to compute with: a number, in digits or words
+    ("four", "a dozen", "twice as many"), or a reference to an earlier result ("it", "that").
+
+    A question with none ("How many books can members borrow?") is not a word problem the
+    reader could ever compute, whatever its wording: offline, the calculator hands it back
+    to the router instead of declining it.
+    """
+    text = _normalise(question)
+    return any(pattern.search(text) for pattern in (_DIGIT, _MULTIPLIER, _PREVIOUS_REFERENCE))
+
+
+_DIGIT = re.compile(r"\d")
+_MULTIPLIER = re.compile(r"\b(?:twice|thrice|double[ds]?|triple[ds]?|half|halve[ds]?)\b")
+
+
 def read_expression(question: str, *, previous: str | float | None = None) -> str | None:
     """Return the arithmetic expression for ``question``, or ``None`` when unsure.
 

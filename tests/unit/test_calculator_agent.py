@@ -287,11 +287,18 @@ async def test_offline_reads_the_question_without_a_model() -> None:
 
 async def test_offline_decline_is_honest_and_says_how_to_enable_a_model() -> None:
     model = ScriptedChatModel()
-    output = await run_calculator("what is the meaning of life?", model, offline=True)
+    story = "Gretchen has 110 coins. There are 30 more gold coins than silver coins. How many?"
+    output = await run_calculator(story, model, offline=True)
     assert "Offline mode could not read this problem" in output["answer"]
     assert "GOOGLE_API_KEY" in output["answer"] and "CROSSROADS_MODEL" in output["answer"]
-    assert not output.get("handoff")
+    assert not output.get("handoff")  # it holds numbers: a math question, declined here
     assert model.calls == []
+
+
+async def test_offline_a_question_with_no_number_is_handed_back_to_the_router() -> None:
+    output = await run_calculator("How many books can members borrow?", None, offline=True)
+    assert "no number" in output["handoff"]
+    assert "Offline mode could not read this problem" in output["answer"]
 
 
 async def test_offline_follow_up_uses_the_previous_result() -> None:

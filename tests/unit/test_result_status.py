@@ -4,8 +4,16 @@ CLI can exit 1 with status ``declined`` instead of presenting the decline as an 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import pytest
 
 from crossroads import Crossroads
+from crossroads.api import Result
+from crossroads.tools.retrievers import build_index
+
+EXAMPLES = Path(str(resources.files("crossroads") / "data" / "example_corpus"))
 
 GRETCHEN = (
     "Gretchen has 110 coins. There are 30 more gold coins than silver coins. "
@@ -101,3 +109,35 @@ def test_arithmetic_with_no_value_needs_no_model_call(
     result = make_app(model, router_threshold=None).ask("what is 1/0?")
     assert result.answer == "1/0 has no value: division by zero."
     assert model.calls == [] and result.usage["llm_calls"] == 0
+
+
+@pytest.fixture(scope="module")
+def example_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    build_index([EXAMPLES], home / "index", progress=False)
+    return home
+
+
+def test_a_question_the_calculator_hands_on_is_answered_from_the_documents(
+    make_app: Callable[..., Crossroads], example_home: Path
+) -> None:
+    # "How many" made the classifier pick math, but there is nothing to compute with: the
+    # classifier's next choice (fact) answers it from the example corpus, and the request
+    # is answered, not declined for the calculator's step.
+    app = make_app(None, router_threshold=None, home=example_home)
+    result = app.ask("How many books can members borrow?")
+    routes = [s["detail"]["route"] for s in result.steps if s["action"] == "route"]
+    assert routes == ["math", "fact"]
+    assert "twelve books" in result.answer
+    assert [source["title"] for source in result.sources] == ["town_library.md"]
+    assert not result.declined
+
+
+def test_only_the_last_route_s_steps_decide_declined() -> None:
+    route = {"agent": "router", "action": "route", "detail": {}}
+    refused = {"agent": "calculator", "action": "offline_read", "detail": {"declined": "no"}}
+    answered = {"agent": "researcher", "action": "answer", "detail": {}}
+    assert Result(answer="x", steps=[route, refused, route, answered]).declined is False
+    assert Result(answer="x", steps=[route, answered, route, refused]).declined is True
+    assert Result(answer="x", steps=[refused]).declined is True
+

@@ -13,6 +13,7 @@ from crossroads.tools.word_math import (
     DECLINE_NEEDS_PREVIOUS,
     Decline,
     Reading,
+    has_quantity,
     read,
     read_expression,
 )
@@ -302,3 +303,32 @@ def test_an_exclamation_mark_that_ends_a_sentence_is_still_punctuation() -> None
     assert read("what is two plus two!") == Reading("2 + 2")
     story = "Tom caught 2 fish and Sue caught 5! How many fish did they catch?"
     assert read(story) == Reading("2 + 5")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I have 10 apples and I ate four. How many are left?",
+        "what is twenty five plus seventeen",
+        "How many eggs are in a dozen boxes of a dozen?",
+        "what is half of 9",
+        "He eats a bag of chips, then twice as many. How many bags did he eat?",
+        "and divided by it?",
+        "multiply that by 3",
+    ],
+)
+def test_a_number_or_a_reference_to_one_is_a_quantity(question: str) -> None:
+    assert has_quantity(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many books can members borrow?",
+        "How much does a late book cost per day?",
+        "which one is bigger?",
+        "How many apples did she eat?",
+    ],
+)
+def test_a_question_with_nothing_to_compute_with_has_no_quantity(question: str) -> None:
+    assert not has_quantity(question)
