@@ -475,7 +475,7 @@ async def grade_passages(state: ResearchState, runtime: Runtime[Settings]) -> di
     return {**update, "kept": kept, "steps": [step(AGENT, "grade", detail)]}
 
 
-def _nothing_found(state: ResearchState) -> dict[str, Any]:
+def _nothing_found(state: ResearchState, *, offline: bool) -> dict[str, Any]:
     rounds = state.get("rounds") or []
     searched = searched_summary(rounds)
     tried = {b for r in rounds for b in r["backends"]}
@@ -493,11 +493,15 @@ def _nothing_found(state: ResearchState) -> dict[str, Any]:
         )
     else:
         answer = DONT_KNOW + searched
-    detail = {
+    detail: dict[str, Any] = {
         "outcome": "nothing relevant" if tried else "nothing searchable",
         "queries": [r["query"] for r in rounds],
         "rewrites": max(0, len(rounds) - 1),
     }
+    if error is None and offline:
+        # Offline, nothing relevant in the user's documents is a decline, as when a passage
+        # matched but did not support an answer: the request ends without one either way.
+        detail["declined"] = DONT_KNOW
     return {"answer": answer, "error": error, "steps": [step(AGENT, "answer", detail)]}
 
 
@@ -529,7 +533,7 @@ def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
             "steps": [step(AGENT, "answer", {"mode": "extractive", "declined": declined})],
         }
     if not text:
-        return _nothing_found(state)
+        return _nothing_found(state, offline=why is None)
     prefix = EXTRACTIVE_PREFIX if why is None else EXTRACTIVE_AFTER_MODEL_FAILURE
     detail = {
         "mode": "extractive",
@@ -552,7 +556,7 @@ async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> d
     settings = run_settings(runtime)
     kept = state.get("kept") or []
     if not kept:
-        return _nothing_found(state)
+        return _nothing_found(state, offline=not settings.has_model)
     if not settings.has_model:
         return _extractive(state, why=None)
     if state.get("model_failure"):

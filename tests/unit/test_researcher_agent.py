@@ -463,6 +463,8 @@ async def test_offline_with_nothing_relevant_says_what_was_searched(home_with_in
     assert result["answer"].startswith("I don't know")
     assert 'I searched local for "painted mona lisa"' in result["answer"]
     assert "Not searched: wikipedia (offline mode" in result["answer"]
+    # Declined, like a passage that matched but did not support an answer (exit code 1).
+    assert steps_named(result, "answer")[0]["declined"]
 
 
 async def test_offline_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:

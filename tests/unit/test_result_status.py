@@ -141,3 +141,15 @@ def test_only_the_last_route_s_steps_decide_declined() -> None:
     assert Result(answer="x", steps=[route, answered, route, refused]).declined is True
     assert Result(answer="x", steps=[refused]).declined is True
 
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who painted the Mona Lisa?", "How many days can I keep a book?"],
+)
+def test_offline_i_don_t_know_is_declined_whether_or_not_a_passage_matched(
+    make_app: Callable[..., Crossroads], example_home: Path, question: str
+) -> None:
+    # Nothing retrieved (Mona Lisa) and a passage that does not say (days) end alike.
+    result = make_app(None, router_threshold=None, home=example_home).ask(question)
+    assert result.answer.startswith("I don't know") and result.route == "fact"
+    assert result.declined
