@@ -9,10 +9,11 @@ Every pattern here is linear in its input.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["WordWrap", "plain_for_terminal"]
+__all__ = ["WordWrap", "json_for_terminal", "plain_for_terminal"]
 
 # ESC sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC strings (ESC ] ... BEL or ST), and
 # two-character escapes; then the same with the 8-bit C1 introducers (U+009B CSI, U+009D OSC,
@@ -36,6 +37,21 @@ _CONTROLS: Final = {
 def plain_for_terminal(text: str) -> str:
     """``text`` without escape sequences or control characters (newlines and tabs stay)."""
     return _ESCAPE_SEQUENCE.sub("", text).translate(_CONTROLS)
+
+
+_UNSAFE_IN_JSON: Final = re.compile("[" + "".join(map(chr, _CONTROLS)) + "]")
+"""What :func:`json.dumps` leaves raw with ``ensure_ascii=False``: DEL, the C1 controls and
+the bidirectional overrides (it escapes the C0 controls itself)."""
+
+
+def json_for_terminal(data: Any) -> str:
+    """``data`` as one line of JSON that is safe to print: non-ASCII text stays readable, and
+    every control character is written as a ``\\u`` escape, so a program reading the line
+    gets the very same strings while a terminal showing it gets no escape sequence.
+    """
+    text = json.dumps(data, ensure_ascii=False)
+    # JSON's own syntax is ASCII, so these can only be inside strings, where an escape is valid.
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 class WordWrap:

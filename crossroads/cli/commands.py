@@ -16,7 +16,6 @@ configuration, an unusable data folder), printed as one line on stderr, never a 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -40,7 +39,7 @@ from crossroads import __version__
 from crossroads.api import Crossroads, Result
 from crossroads.errors import ConfigurationError, CrossroadsError, ThreadBusy
 from crossroads.settings import Settings
-from crossroads.terminal import plain_for_terminal
+from crossroads.terminal import json_for_terminal, plain_for_terminal
 from crossroads.validation import MAX_QUESTION_CHARS, clean_thread_id
 
 
@@ -250,7 +249,7 @@ def ask(
         data = {**result.to_dict(), "status": status, "exit_code": code}
         if thread is None:
             data["thread_id"] = None  # nothing was kept: there is no thread to continue
-        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_for_terminal(data) + "\n")
     else:
         print_result(result)
     if code:

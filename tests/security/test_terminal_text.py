@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -15,13 +16,20 @@ from rich.console import Console
 
 from crossroads.api import Result
 from crossroads.cli import commands as cli
-from crossroads.terminal import plain_for_terminal
+from crossroads.terminal import json_for_terminal, plain_for_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = (
     "The lighthouse keeper logs every storm \x1b]0;pwned-title\x07 in red ink "
     "\x1b[2J\x1b[H and \x1b]8;;http://evil.example/\x1b\\a link\x1b]8;;\x1b\\ at dawn.\n"
 )
+PAGE = (
+    "The harbour has a stone pier and a museum about the ships of the coast. " * 3
+    + HOSTILE
+    + "The lighthouse keeper logs the tides \x9b31m in blue ink \x9d0;pwned\x9c by night.\n"
+)
+"""A page that is text with a few sequences in it: the sequences alone would be more than 5%
+control characters, and the indexer would skip the file as binary (nothing to test)."""
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -46,16 +54,23 @@ def _run(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 def test_escape_sequences_in_a_document_never_reach_stdout(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "lighthouse.txt").write_text(HOSTILE)
+    (docs / "lighthouse.txt").write_text(PAGE, encoding="utf-8")
     home = tmp_path / "home"
-    assert _run(home, "index", "--quiet", str(docs)).returncode == 0
+    indexed = _run(home, "index", str(docs))
+    assert b"indexed 1 file(s)" in indexed.stdout, indexed.stdout + indexed.stderr
 
-    proc = _run(home, "ask", "What does the lighthouse keeper log?")
+    plain = _run(home, "ask", "What does the lighthouse keeper log?")
+    as_json = _run(home, "ask", "What does the lighthouse keeper log?", "--json")
 
-    assert proc.returncode == 0, proc.stderr
-    assert b"lighthouse" in proc.stdout.lower()  # the passage did reach the answer
-    assert b"\x1b" not in proc.stdout + proc.stderr
-    assert b"\x07" not in proc.stdout + proc.stderr
+    assert plain.returncode == 0, plain.stderr
+    assert b"logs every storm" in plain.stdout and b"red ink" in plain.stdout  # it was answered
+    for proc in (plain, as_json):
+        shown = proc.stdout + proc.stderr
+        assert b"\x1b" not in shown and b"\x07" not in shown
+        # The 8-bit forms, as UTF-8: CSI U+009B, OSC U+009D, ST U+009C.
+        assert b"\xc2\x9b" not in shown and b"\xc2\x9d" not in shown and b"\xc2\x9c" not in shown
+    # --json escapes them instead: a program reading it gets the passage as it was.
+    assert "\x9b31m in blue ink" in json.loads(as_json.stdout)["answer"]
 
 
 def test_a_source_url_with_markup_is_printed_not_parsed(monkeypatch: object) -> None:
@@ -102,3 +117,11 @@ def test_no_control_character_survives(text: str) -> None:
 )
 def test_a_sequence_goes_whole_with_its_parameters(text: str, shown: str) -> None:
     assert plain_for_terminal(text) == shown
+
+
+@given(st.text())
+def test_json_for_a_terminal_keeps_the_data_and_shows_no_control_character(text: str) -> None:
+    line = json_for_terminal({"answer": text, "sources": [{"title": text}]})
+    assert json.loads(line) == {"answer": text, "sources": [{"title": text}]}
+    assert plain_for_terminal(line) == line  # nothing in it a terminal would act on
+    assert "\n" not in line
