@@ -19,7 +19,7 @@ from crossroads.tools.text import (
     WORD,
     content_terms,
     content_words,
-    split_sentences,
+    headed_sentences,
     stop_words,
 )
 
@@ -343,23 +343,31 @@ def extractive_answer(
     """
     wanted = _stems(question + " " + query)
     kind = answer_type(question)
-    scored: list[tuple[int, int, int, int, str]] = []
+    scored: list[tuple[int, int, int, int, int, str]] = []
     for p_index, passage in enumerate(passages, start=1):
-        for s_index, sentence in enumerate(split_sentences(passage["text"])):
-            score = len(wanted & _stems(sentence))
+        title = _stems(passage["title"])
+        for s_index, (headings, sentence) in enumerate(headed_sentences(passage["text"])):
+            own = _stems(sentence)
+            score = len(wanted & own)
             typed = kind is not None and bool(kind[0].search(sentence))
+            # What the sentence is about includes its document's title and the headings it
+            # sits under: "Its white stone tower is 32 metres tall" under "# Cape Morrow
+            # lighthouse" answers how tall that lighthouse is. It must still share a term of
+            # its own ("tall"): the keeper's name there does not say who built it.
+            about = len(wanted & (own | title | _stems(headings)))
             if kind is not None and (
-                not typed or score < max(1, int(len(wanted) * TYPED_MIN_SHARE))
+                not typed or not score or about < max(1, int(len(wanted) * TYPED_MIN_SHARE))
             ):
                 continue  # a typed answer must also be about the question (half its terms)
             if score or typed:
-                scored.append((-score, p_index, -int(typed), s_index, sentence))
-    # Best first: most shared terms, then the passage's rank, then the sentence's order.
-    scored.sort(key=lambda item: (item[2], item[0], item[1], item[3]))
+                scored.append((-score, -about, p_index, -int(typed), s_index, sentence))
+    # Best first: most shared terms (its own, then with its context), then the passage's rank,
+    # then the sentence's order.
+    scored.sort(key=lambda item: (item[3], item[0], item[1], item[2], item[4]))
     cited: list[int] = []
     parts: list[str] = []
     limit = EXTRACTIVE_SENTENCES if kind is None else 1
-    for _, p_index, _, _, sentence in scored[:limit]:
+    for _, _, p_index, _, _, sentence in scored[:limit]:
         if len(sentence) > EXTRACTIVE_SENTENCE_CHARS:
             sentence = sentence[:EXTRACTIVE_SENTENCE_CHARS].rstrip() + "…"
         if p_index not in cited:

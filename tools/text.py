@@ -89,6 +89,14 @@ def split_sentences(text: str) -> list[str]:
 
     Headings are dropped; list items and table rows stand alone.
     """
+    return [sentence for _, sentence in headed_sentences(text)]
+
+
+def headed_sentences(text: str) -> list[tuple[str, str]]:
+    """The sentences of :func:`split_sentences`, each with the headings it sits under
+    (``"# Mount Everest ## First ascent"``): what a sentence that says "it" or "the summit"
+    is about. A heading replaces those of its level and below (Markdown ``#``, wiki ``==``).
+    """
     lines: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -97,8 +105,19 @@ def split_sentences(text: str) -> list[str]:
             lines[-1] = f"{lines[-1]} {line}"  # the same paragraph, wrapped
             continue
         lines.append(line)
-    pieces = (piece.strip() for line in lines if line for piece in _SENTENCE_END.split(line))
-    return [p for p in pieces if p and not _HEADING.match(p)]
+    headings: list[tuple[int, str]] = []
+    sentences: list[tuple[str, str]] = []
+    for line in lines:
+        if _HEADING.match(line):
+            level = len(line) - len(line.lstrip("#="))
+            headings = [(depth, title) for depth, title in headings if depth < level]
+            headings.append((level, line))
+            continue
+        for piece in _SENTENCE_END.split(line):
+            piece = piece.strip()
+            if piece and not _HEADING.match(piece):
+                sentences.append((" ".join(title for _, title in headings), piece))
+    return sentences
 
 
 STATED_NUMBER = re.compile(

@@ -42,6 +42,10 @@ async def ask(question: str, home: Path) -> dict[str, Any]:
         ("does the library have wifi", "Wi-Fi"),
         ("How high is Mount Everest?", "8,849 metres"),
         ("Who was the first person to step onto the Moon?", "Armstrong"),
+        # The sentence says "Its ..." or leaves the subject to its heading and title.
+        ("How tall is the Cape Morrow lighthouse?", "32 metres"),
+        ("When did Apollo 11 land on the Moon?", "20 July 1969"),
+        ("Who created the Python programming language?", "Guido van Rossum"),
     ],
 )
 async def test_answers_with_the_sentence_of_the_asked_kind(
@@ -68,6 +72,8 @@ async def test_how_tall_skips_the_first_sentence_for_the_one_with_a_length(home:
         "How tall is the Great Pyramid?",
         "When did Neil Armstrong die?",
         "who designed the sydney opera house",
+        # A person under the lighthouse's heading, but the sentence says nothing of building.
+        "Who built the Cape Morrow lighthouse?",
     ],
 )
 async def test_questions_the_documents_do_not_answer_are_declined(

@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from crossroads.tools.text import content_terms, content_words, split_sentences, stated_numbers
+from crossroads.tools.text import (
+    content_terms,
+    content_words,
+    headed_sentences,
+    split_sentences,
+    stated_numbers,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,4 +62,17 @@ def test_one_sentence_splitter_joins_wrapped_lines_and_drops_headings() -> None:
         "The Great Pyramid is the oldest.",
         "It is tall!",
         "- a list item",
+    ]
+
+
+def test_each_sentence_knows_the_headings_it_sits_under() -> None:
+    text = (
+        "# Everest\nIt is high.\n## First ascent\nThey climbed it in 1953.\n"
+        "## Height\nIt is 8,849 m.\n= Elsewhere =\nK2 is lower."
+    )
+    assert headed_sentences(text) == [
+        ("# Everest", "It is high."),
+        ("# Everest ## First ascent", "They climbed it in 1953."),
+        ("# Everest ## Height", "It is 8,849 m."),  # a heading replaces its own level
+        ("= Elsewhere =", "K2 is lower."),  # wiki headings too, by level
     ]
