@@ -18,7 +18,9 @@ The model does the "look back at what you were given" steps and nothing else:
    where a new query would not help.
 4. **answer**: from the original question, the query and the kept passages, with inline
    citations ``[1]``; citation numbers that match no passage are removed (and reported in the
-   step), and the rest are renumbered so that ``[n]`` is ``sources[n-1]``. Nothing relevant:
+   step), and the rest are renumbered so that ``[n]`` is ``sources[n-1]``. An answer that
+   cites no passage at all (small models drop the markers and add facts of their own) is
+   replaced by the extractive answer, marked as such, or by "I don't know". Nothing relevant:
    "I don't know", plus what was searched where, and what failed. Offline: an extractive answer
    (the best-matching sentences, each with its source), marked as such.
 
@@ -103,8 +105,18 @@ OFFLINE_NO_TYPE = (
     "I don't know: your documents mention {topic} but no sentence gives {wanted}. Try a "
     "simpler phrasing, or configure a model."
 )
+UNSUPPORTED = "I don't know: no passage found mentions {missing}."
+NO_TYPE = "I don't know: the passages found mention {topic} but no sentence gives {wanted}."
+"""The two declines above when a model is configured (its answer failed or cited nothing):
+the passages may come from the web, and configuring a model is no advice."""
 EXTRACTIVE_AFTER_MODEL_FAILURE = "The model failed, so here are the best-matching sentences. "
+EXTRACTIVE_UNCITED = (
+    "The model's answer cited none of the passages, so here are the best-matching sentences. "
+)
 DONT_KNOW = "I don't know: I found nothing relevant to your question."
+DONT_KNOW_OPENING = "i don't know"
+"""How an answer that says it has none begins, case folded (the answer prompt asks for it)."""
+NOT_ABOUT_IT = "the model's query {query!r} shares no word with the question or the conversation"
 NOTHING_SEARCHABLE = "I don't know: there was nothing I could search."
 FACTS_HINT = (
     " To answer facts without a model, index a folder of documents (`crossroads index PATH`; "
@@ -152,12 +164,13 @@ class ResearchState(AgentState, total=False):
 
 
 def offline_decline(
-    question: str, passages: Sequence[PassageRecord], query: str = ""
+    question: str, passages: Sequence[PassageRecord], query: str = "", *, offline: bool = True
 ) -> str | None:
     """Why an extractive answer from ``passages`` would be a guess, or ``None`` if it is not.
 
     The topic comes from ``query`` when a model wrote it (it drops chatty words such as
-    "wondering whether they make"), else from the question.
+    "wondering whether they make"), else from the question. ``offline=False``: the texts for
+    a configured model, which say nothing of "your documents" or of configuring one.
 
     Declines when no passage holds all of the question's topic terms (see
     :data:`MIN_SUPPORT`), or when the question asks for a kind of answer (a measurement, a
@@ -171,14 +184,14 @@ def offline_decline(
         for passage in passages:
             found |= topic & content_terms(passage["title"] + " " + passage["text"])
         missing = sorted(topic - found) or sorted(content_terms(question))
-        return OFFLINE_UNSUPPORTED.format(
+        return (OFFLINE_UNSUPPORTED if offline else UNSUPPORTED).format(
             missing=_join_words([f'"{word}"' for word in _as_asked(missing, about)]) or "it"
         )
     kind = answer_type(question)
     if kind is not None:
         pattern, words = kind
         if not any(pattern.search(s) for p in supported for s in split_sentences(p["text"])):
-            return OFFLINE_NO_TYPE.format(
+            return (OFFLINE_NO_TYPE if offline else NO_TYPE).format(
                 topic=_join_words([f'"{word}"' for word in _as_asked(sorted(topic), about)]),
                 wanted=words,
             )
@@ -256,6 +269,14 @@ def _history(state: ResearchState, question: str) -> str:
     return prompts.REWRITE_CONVERSATION.format(turns="\n".join(turns)) if turns else ""
 
 
+def _what_was_said(state: ResearchState) -> set[str]:
+    """The terms of the question, the thread's messages and its summary: a query that shares
+    none of them is not about this conversation."""
+    said = [state["question"], state.get("summary") or ""]
+    said += [message.text for message in state.get("messages") or []]
+    return content_terms(" ".join(said))
+
+
 # -- nodes --------------------------------------------------------------------------------
 
 
@@ -305,6 +326,11 @@ async def rewrite_query(state: ResearchState, runtime: Runtime[Settings]) -> dic
         detail["by"] = "model"
         if not query:
             detail["by"], detail["why"] = "keywords", reply.error or "empty query"
+        elif not content_terms(query) & _what_was_said(state):
+            # Small models echo what they were shown: SmolLM2 answered with the schema's
+            # own description, "A search query for the user's question."
+            detail["by"], detail["why"] = "keywords", NOT_ABOUT_IT.format(query=clip(query, 80))
+            query = ""
     seen = {q.casefold() for q in tried}
     if not query or query.casefold() in seen:
         if query:
@@ -475,7 +501,7 @@ async def grade_passages(state: ResearchState, runtime: Runtime[Settings]) -> di
     return {**update, "kept": kept, "steps": [step(AGENT, "grade", detail)]}
 
 
-def _nothing_found(state: ResearchState, *, offline: bool) -> dict[str, Any]:
+def _nothing_found(state: ResearchState, *, declines: bool) -> dict[str, Any]:
     rounds = state.get("rounds") or []
     searched = searched_summary(rounds)
     tried = {b for r in rounds for b in r["backends"]}
@@ -498,19 +524,22 @@ def _nothing_found(state: ResearchState, *, offline: bool) -> dict[str, Any]:
         "queries": [r["query"] for r in rounds],
         "rewrites": max(0, len(rounds) - 1),
     }
-    if error is None and offline:
+    if error is None and declines:
         # Offline, nothing relevant in the user's documents is a decline, as when a passage
         # matched but did not support an answer: the request ends without one either way.
         detail["declined"] = DONT_KNOW
     return {"answer": answer, "error": error, "steps": [step(AGENT, "answer", detail)]}
 
 
-def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
+def _extractive(state: ResearchState, *, why: str | None, uncited: bool = False) -> dict[str, Any]:
+    """The extractive answer: offline, after the model failed (``why``), or in place of a
+    model answer that cited none of the passages (``uncited``)."""
     kept = state.get("kept") or []
     rounds = state.get("rounds") or []
+    offline = why is None and not uncited
     # Offline the query is the question's own keywords; a model's rewrite is a better topic.
-    about = state.get("query") or "" if why is not None else ""
-    declined = offline_decline(state["question"], kept, about)
+    about = "" if offline else state.get("query") or ""
+    declined = offline_decline(state["question"], kept, about, offline=offline)
     if declined is not None:
         detail: dict[str, Any] = {
             "mode": "extractive",
@@ -523,7 +552,7 @@ def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
     if not text and kept and answer_type(state["question"]) is not None:
         kind = answer_type(state["question"])
         assert kind is not None
-        declined = OFFLINE_NO_TYPE.format(
+        declined = (OFFLINE_NO_TYPE if offline else NO_TYPE).format(
             topic=_join_words([f'"{w}"' for w in sorted(topic_terms(state["question"]))]),
             wanted=kind[1],
         )
@@ -533,8 +562,14 @@ def _extractive(state: ResearchState, *, why: str | None) -> dict[str, Any]:
             "steps": [step(AGENT, "answer", {"mode": "extractive", "declined": declined})],
         }
     if not text:
-        return _nothing_found(state, offline=why is None)
-    prefix = EXTRACTIVE_PREFIX if why is None else EXTRACTIVE_AFTER_MODEL_FAILURE
+        return _nothing_found(state, declines=why is None)
+    prefix = (
+        EXTRACTIVE_PREFIX
+        if offline
+        else EXTRACTIVE_UNCITED
+        if why is None
+        else EXTRACTIVE_AFTER_MODEL_FAILURE
+    )
     detail = {
         "mode": "extractive",
         "cited": len(cited),
@@ -556,7 +591,7 @@ async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> d
     settings = run_settings(runtime)
     kept = state.get("kept") or []
     if not kept:
-        return _nothing_found(state, offline=not settings.has_model)
+        return _nothing_found(state, declines=not settings.has_model)
     if not settings.has_model:
         return _extractive(state, why=None)
     if state.get("model_failure"):
@@ -588,6 +623,17 @@ async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> d
     }
     if invalid:
         detail["removed_citations"] = invalid
+    if not cited and answer and not answer.casefold().startswith(DONT_KNOW_OPENING):
+        # Every statement must cite its passage; an answer citing none cannot be traced to
+        # what was found. SmolLM2 cited none in 10 of 10 answers about the example corpus,
+        # and added facts of its own ("built by the British"). The passages' own sentences,
+        # cited, replace it (or "I don't know" when none answers).
+        update = _extractive(state, why=None, uncited=True)
+        update["steps"] = [
+            step(AGENT, "answer", {**detail, "uncited": True, "replaced_by": "extractive"}),
+            *update["steps"],
+        ]
+        return {**update, "usage": caller.usage_update()}
     if not cited:
         detail["uncited"] = True
     return {

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from crossroads.agents.researcher import EXTRACTIVE_PREFIX
+from crossroads.agents.researcher import EXTRACTIVE_PREFIX, EXTRACTIVE_UNCITED
 from crossroads.agents.researcher_prompts import UNTRUSTED_RULE
 from crossroads.errors import ConfigurationError
 from crossroads.graphs.researcher import build_researcher_graph
@@ -50,6 +50,13 @@ GIZA = Passage(
     title="Great Pyramid of Giza",
     text="The Great Pyramid of Giza is the largest Egyptian pyramid, built for Khufu.",
     source=wiki_url("Great Pyramid of Giza"),
+    score=0.5,
+    backend="fake",
+)
+EIFFEL = Passage(
+    title="Eiffel Tower",
+    text="The Eiffel Tower is a wrought-iron tower in Paris, named after Gustave Eiffel.",
+    source=wiki_url("Eiffel Tower"),
     score=0.5,
     backend="fake",
 )
@@ -143,6 +150,33 @@ async def test_an_unusable_rewrite_falls_back_to_the_questions_keywords() -> Non
     assert result["answer"] == "They are in Egypt [1]."
 
 
+async def test_a_rewrite_that_echoes_the_prompt_falls_back_to_the_questions_keywords() -> None:
+    fake = FakeRetriever([PYRAMIDS])
+    # SmolLM2 through llama.cpp gave back the schema's own description as the query.
+    echo = {"query": "A search query for the user's question."}
+    model = ScriptedChatModel(by_role={"researcher": [echo, "They are in Egypt [1]."]})
+
+    result = await research(PYRAMIDS_QUESTION, online(model), lambda _: fake)
+
+    assert fake.queries == [keyword_query(PYRAMIDS_QUESTION)]
+    rewrite = steps_named(result, "rewrite")[0]
+    assert rewrite["by"] == "keywords" and "shares no word with the question" in rewrite["why"]
+
+
+async def test_a_rewrite_may_take_its_words_from_the_conversation() -> None:
+    fake = FakeRetriever([GIZA])
+    model = ScriptedChatModel(by_role={"researcher": [{"query": "Giza builder"}, "Khufu [1]."]})
+    history = [
+        HumanMessage(content="Tell me about the Great Pyramid of Giza"),
+        AIMessage(content="It is the largest Egyptian pyramid [1]."),
+        HumanMessage(content="who made it?"),
+    ]
+
+    await research("who made it?", online(model), lambda _: fake, messages=history)
+
+    assert fake.queries == ["Giza builder"]  # "Giza" was said earlier in the thread
+
+
 async def test_a_follow_up_is_rewritten_with_the_conversation_in_view() -> None:
     fake = FakeRetriever([GIZA])
     model = ScriptedChatModel(
@@ -201,6 +235,48 @@ async def test_citations_of_passages_that_do_not_exist_are_removed_and_reported(
     assert result["answer"] == "Tombs [1]. Aliens."
     assert [s["title"] for s in result["sources"]] == [PYRAMIDS.title]
     assert steps_named(result, "answer")[0]["removed_citations"] == [4]
+
+
+async def test_an_answer_citing_no_passage_is_replaced_by_the_passages_own_sentences() -> None:
+    fake = FakeRetriever([GIZA])
+    # SmolLM2's kind of answer: the passage's words, no citation, and a fact of its own.
+    uncited = "The Great Pyramid of Giza was built by the Romans for Khufu."
+    model = ScriptedChatModel(by_role={"researcher": [uncited]})  # a direct question: no rewrite
+
+    result = await research(
+        "Who was the Great Pyramid of Giza built for?", online(model), lambda _: fake
+    )
+
+    assert result["answer"].startswith(EXTRACTIVE_UNCITED)
+    assert "Romans" not in result["answer"] and "built for Khufu. [1]" in result["answer"]
+    assert [source["title"] for source in result["sources"]] == [GIZA.title]
+    assert len(model.calls_for("researcher")) == 1  # the answer call, which was not cited
+    replaced, extractive = steps_named(result, "answer")
+    assert replaced["uncited"] is True and replaced["replaced_by"] == "extractive"
+    assert extractive["mode"] == "extractive"
+    assert result.get("error") is None
+
+
+async def test_an_uncited_answer_the_passages_cannot_replace_is_an_honest_i_dont_know() -> None:
+    fake = FakeRetriever([EIFFEL])  # about the tower, but no height
+    model = ScriptedChatModel(by_role={"researcher": ["It is 330 metres tall."]})
+
+    result = await research("How tall is the Eiffel Tower?", online(model), lambda _: fake)
+
+    assert result["answer"].startswith("I don't know: the passages found mention")
+    assert "configure a model" not in result["answer"]  # one is configured
+    assert result["sources"] == [] and steps_named(result, "answer")[-1]["declined"]
+
+
+async def test_a_model_saying_i_dont_know_without_a_citation_is_kept() -> None:
+    fake = FakeRetriever([EIFFEL])
+    reply = "I don't know: the passage does not give the tower's height."
+    model = ScriptedChatModel(by_role={"researcher": [reply]})
+
+    result = await research("How tall is the Eiffel Tower?", online(model), lambda _: fake)
+
+    assert result["answer"] == reply
+    assert steps_named(result, "answer")[0]["uncited"] is True
 
 
 @pytest.mark.parametrize(
