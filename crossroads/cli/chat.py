@@ -37,6 +37,8 @@ from crossroads.terminal import WordWrap
 from crossroads.threads import new_thread_id
 from crossroads.validation import clean_thread_id
 
+REPLACED = "checked answer:"
+"""Shown before the answer that stands when it is not what streamed (see ``ChatSession.ask``)."""
 HELP_TEXT = """\
 /help            this help
 /new             start a new conversation (thread)
@@ -151,7 +153,7 @@ class ChatSession:
 
         On a terminal a spinner shows the current step and the elapsed time until the first
         token arrives (after the route badge, once the router has chosen)."""
-        streamed = False
+        streamed: list[str] = []
         result: Result | None = None
         tracker = StepTracker()
         wrap = WordWrap(out.width)
@@ -179,7 +181,7 @@ class ChatSession:
                 elif event.type == "token":
                     stop_spinner()
                     out.print(escape(wrap.feed(event.text)), end="", soft_wrap=True)
-                    streamed = True
+                    streamed.append(event.text)
                 elif event.type == "progress" and event.data.get("type") == "part":
                     data = event.data
                     if spinner is None:
@@ -197,6 +199,11 @@ class ChatSession:
             return
         if not streamed:
             out.print(escape(result.answer), end="")
+        elif "".join("".join(streamed).split()) != "".join(result.answer.split()):
+            # What streamed was not kept: a phrasing the calculator's check refused, or a
+            # researcher answer that cited no passage. The answer that stands is shown too.
+            out.print()
+            out.print(f"[yellow]{REPLACED}[/] {escape(result.answer)}", end="")
         out.print()
         print_sources(result)
         if result.error and result.error not in result.answer:
