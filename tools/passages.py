@@ -264,6 +264,15 @@ def _count_pattern(noun: str) -> re.Pattern[str]:
     return re.compile(rf"\b{_NUMBER_WORD}\s+(?:[\w-]+\s+){{0,3}}?{stem}", re.IGNORECASE)
 
 
+_WHICH_THING = re.compile(
+    r"^\W*(?:which|what)\s+(?!(?:is|was|are|were|do|does|did|year|date|day|month|height|"
+    r"length|distance|depth|width|weight|population|size|time)\b)[a-z]+",
+    re.IGNORECASE,
+)
+""""Which city ...", "what mountain ...": the answer is a thing named, whatever measure the
+question goes on to mention ("Which city is the largest by population?" asks for a city)."""
+
+
 def answer_type(question: str) -> tuple[_SentencePattern, str] | None:
     """The sentence pattern and description of the answer ``question`` asks for, if known."""
     if _WHO.search(question):
@@ -271,6 +280,8 @@ def answer_type(question: str) -> tuple[_SentencePattern, str] | None:
     how_many = _HOW_MANY.search(question)
     if how_many:
         return _count_pattern(how_many.group(1)), f"a number of {how_many.group(1)}"
+    if _WHICH_THING.search(question):
+        return None
     for asks, gives, words in _ANSWER_TYPES:
         if asks.search(question):
             return gives, words

@@ -46,6 +46,7 @@ async def ask(question: str, home: Path) -> dict[str, Any]:
         ("How tall is the Cape Morrow lighthouse?", "32 metres"),
         ("When did Apollo 11 land on the Moon?", "20 July 1969"),
         ("Who created the Python programming language?", "Guido van Rossum"),
+        ("Which city is the largest in Australia by population?", "Sydney"),
     ],
 )
 async def test_answers_with_the_sentence_of_the_asked_kind(
@@ -108,10 +109,16 @@ def test_answer_types_are_read_from_the_question() -> None:
         ("When did it open?", "a date"),
         ("who wrote it", "a person"),
         ("how many books can I borrow", "a number of books"),
+        ("What is the population of Australia?", "a number of people"),
+        ("What height is Everest?", "a measurement"),
+        ("In which year did Python appear?", "a date"),
     ]:
         found = answer_type(question)
         assert found is not None and found[1] == kind
     assert answer_type("why do leaves look green") is None
+    # A thing named, whatever measure follows: not "a number of people".
+    assert answer_type("Which city is the largest in Australia by population?") is None
+    assert answer_type("What mountain has the greatest height?") is None
 
 
 def test_extractive_answer_without_a_type_still_ranks_by_shared_terms() -> None:
