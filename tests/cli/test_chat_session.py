@@ -30,14 +30,13 @@ def session(monkeypatch: pytest.MonkeyPatch, model: ScriptedChatModel) -> chat.C
     return chat.ChatSession(None, None, offline=False)
 
 
-def test_a_refused_phrasing_that_streamed_is_followed_by_the_checked_answer(
-    monkeypatch: pytest.MonkeyPatch, printed: io.StringIO
-) -> None:
-    # The phrasing states 7, the engine computed 6: refused twice, the template stands.
+def asked(monkeypatch: pytest.MonkeyPatch, phrasings: list[str]) -> chat.ChatSession:
+    """A chat session that asked the apple question once; the calculator extracts "10 - 4"
+    and phrases the result with ``phrasings`` (a refused one is retried once)."""
     model = ScriptedChatModel(
         by_role={
             "router": [{"route": "math", "reason": "arithmetic"}],
-            "calculator": ["10 - 4", "You have 7 apples left.", "You have 7 apples left."],
+            "calculator": ["10 - 4", *phrasings],
         }
     )
     talk = session(monkeypatch, model)
@@ -45,6 +44,14 @@ def test_a_refused_phrasing_that_streamed_is_followed_by_the_checked_answer(
         talk.ask("I have 10 apples and ate 4. How many are left?")
     finally:
         talk.close()
+    return talk
+
+
+def test_a_refused_phrasing_that_streamed_is_followed_by_the_checked_answer(
+    monkeypatch: pytest.MonkeyPatch, printed: io.StringIO
+) -> None:
+    # The phrasing states 7, the engine computed 6: refused twice, the template stands.
+    talk = asked(monkeypatch, ["You have 7 apples left.", "You have 7 apples left."])
     shown = printed.getvalue()
     assert "You have 7 apples left." in shown  # it streamed
     assert f"{chat.REPLACED} 10 - 4 = 6." in shown
@@ -54,16 +61,6 @@ def test_a_refused_phrasing_that_streamed_is_followed_by_the_checked_answer(
 def test_an_answer_that_streamed_as_it_stands_is_printed_once(
     monkeypatch: pytest.MonkeyPatch, printed: io.StringIO
 ) -> None:
-    model = ScriptedChatModel(
-        by_role={
-            "router": [{"route": "math", "reason": "arithmetic"}],
-            "calculator": ["10 - 4", "You have 6 apples left."],
-        }
-    )
-    talk = session(monkeypatch, model)
-    try:
-        talk.ask("I have 10 apples and ate 4. How many are left?")
-    finally:
-        talk.close()
+    asked(monkeypatch, ["You have 6 apples left."])
     shown = printed.getvalue()
     assert shown.count("You have 6 apples left.") == 1 and chat.REPLACED not in shown

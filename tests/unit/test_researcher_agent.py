@@ -36,37 +36,32 @@ from tests.stubs.wikipedia_stub import wiki_url
 PYRAMIDS_QUESTION = (
     "gee, I'm wondering whether they make those pyramids that are in like Egypt or something"
 )
-PYRAMIDS = Passage(
-    title="Egyptian pyramids",
-    text=(
-        "The Egyptian pyramids are ancient masonry structures located in Egypt. Most were "
-        "built as tombs for the pharaohs."
-    ),
-    source=wiki_url("Egyptian pyramids"),
-    score=1.0,
-    backend="fake",
+
+
+def wiki_passage(title: str, text: str, score: float) -> Passage:
+    """A passage as the fake backend returns it, with the Wikipedia stub's URL."""
+    return Passage(title=title, text=text, source=wiki_url(title), score=score, backend="fake")
+
+
+PYRAMIDS = wiki_passage(
+    "Egyptian pyramids",
+    "The Egyptian pyramids are ancient masonry structures located in Egypt. Most were "
+    "built as tombs for the pharaohs.",
+    1.0,
 )
-GIZA = Passage(
-    title="Great Pyramid of Giza",
-    text="The Great Pyramid of Giza is the largest Egyptian pyramid, built for Khufu.",
-    source=wiki_url("Great Pyramid of Giza"),
-    score=0.5,
-    backend="fake",
+GIZA = wiki_passage(
+    "Great Pyramid of Giza",
+    "The Great Pyramid of Giza is the largest Egyptian pyramid, built for Khufu.",
+    0.5,
 )
-EIFFEL = Passage(
-    title="Eiffel Tower",
-    text="The Eiffel Tower is a wrought-iron tower in Paris, named after Gustave Eiffel.",
-    source=wiki_url("Eiffel Tower"),
-    score=0.5,
-    backend="fake",
+EIFFEL = wiki_passage(
+    "Eiffel Tower",
+    "The Eiffel Tower is a wrought-iron tower in Paris, named after Gustave Eiffel.",
+    0.5,
 )
 ATLANTIS = "hey, I wonder where Atlantis was?"  # filler words: the model rewrites it
-PARIS = Passage(
-    title="Paris",
-    text="Paris is the capital and largest city of France, on the river Seine.",
-    source=wiki_url("Paris"),
-    score=0.3,
-    backend="fake",
+PARIS = wiki_passage(
+    "Paris", "Paris is the capital and largest city of France, on the river Seine.", 0.3
 )
 
 
