@@ -162,7 +162,9 @@ class StreamEvent:
     * ``"route"``: the router chose; ``data`` has ``route`` and ``reason``;
     * ``"node_start"`` / ``"node_end"``: a node started or finished; ``node`` is its path
       (``"calculator/extract"`` inside a subgraph);
-    * ``"token"``: a piece of the answer, in ``text``;
+    * ``"token"``: a piece of the answer, in ``text``. Tokens are the model's words as they
+      come; the answer that stands is the result's, which is not always what streamed (a
+      phrasing the calculator's check refused, a researcher answer that cited no passage);
     * ``"progress"``: an agent's own event (e.g. a writer finished part 2 of 5), in ``data``;
     * ``"result"``: the final :class:`Result`, in ``result``.
     """
