@@ -196,6 +196,8 @@ _EXPRESSION_LEAD_IN = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 EXPRESSION_REASON = "the question is an arithmetic expression"
+_OPERAND = re.compile(r"\d|\b(?:pi|e)\b|π")
+"""A number or a constant of the engine's: "sqrt(pi)" is an expression with no digit."""
 
 
 def is_bare_expression(question: str, last_value: int | float | str | None = None) -> bool:
@@ -212,7 +214,7 @@ def is_bare_expression(question: str, last_value: int | float | str | None = Non
 
     match = _EXPRESSION_LEAD_IN.match(question)
     text = match.group(1) if match else question
-    if not re.search(r"\d", text) or not re.search(r"[-+*/%^×÷]|\w\(", text):
+    if not _OPERAND.search(text) or not re.search(r"[-+*/%^×÷]|\w\(", text):
         return False
     if isinstance(last_value, str):  # a whole number past 64 bits, kept as its digits
         last_value = int(last_value)

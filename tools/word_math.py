@@ -1006,7 +1006,8 @@ def _looks_like_story(text: str) -> bool:
 
 def has_quantity(question: str) -> bool:
     """Whether ``question`` names something to compute with: a number, in digits or words
-    ("four", "a dozen", "twice as many"), or a reference to an earlier result ("it", "that").
+    ("four", "a dozen", "twice as many"), a constant ("pi"), or a reference to an earlier
+    result ("it", "that").
 
     A question with none ("How many books can members borrow?") is not a word problem the
     reader could ever compute, whatever its wording: offline, the calculator hands it back
@@ -1016,7 +1017,8 @@ def has_quantity(question: str) -> bool:
     return any(pattern.search(text) for pattern in (_DIGIT, _MULTIPLIER, _PREVIOUS_REFERENCE))
 
 
-_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile(r"\d|\b(?:pi|e)\b|π")
+"""A digit, or a constant the engine knows (``pi * e`` is arithmetic with no digit)."""
 _MULTIPLIER = re.compile(r"\b(?:twice|thrice|double[ds]?|triple[ds]?|half|halve[ds]?)\b")
 
 

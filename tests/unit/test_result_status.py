@@ -89,6 +89,26 @@ def test_bare_arithmetic_the_calculator_cannot_hold_goes_to_the_calculator(
     assert result.declined and "number too large" in result.answer
 
 
+def test_an_expression_of_constants_is_computed_not_searched(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    """ "sqrt(pi)" has no digit, so the router's expression check let it go to the
+    researcher, which searched for "sqrt pi"."""
+    app = make_app(None, router_threshold=None)
+    for question, value in (("sqrt(pi)", "1.77245385091"), ("pi * e", "8.53973422267")):
+        result = app.ask(question)
+        assert result.route == "math", (question, result.route_reason)
+        assert value in result.answer and not result.declined
+
+
+def test_a_question_with_a_constant_and_no_digit_stays_with_the_calculator(
+    make_app: Callable[..., Crossroads],
+) -> None:
+    # "pi" is something to compute with: the decline is the calculator's, not "no passage".
+    result = make_app(None, router_threshold=None).ask("what is pi times e")
+    assert result.route == "math" and "could not read this problem" in result.answer
+
+
 def test_a_factorial_is_declined_offline_not_read_without_its_mark(
     make_app: Callable[..., Crossroads],
 ) -> None:

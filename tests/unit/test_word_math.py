@@ -315,6 +315,7 @@ def test_an_exclamation_mark_that_ends_a_sentence_is_still_punctuation() -> None
         "He eats a bag of chips, then twice as many. How many bags did he eat?",
         "and divided by it?",
         "multiply that by 3",
+        "what is pi squared",
     ],
 )
 def test_a_number_or_a_reference_to_one_is_a_quantity(question: str) -> None:
