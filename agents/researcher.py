@@ -114,6 +114,8 @@ EXTRACTIVE_UNCITED = (
     "The model's answer cited none of the passages, so here are the best-matching sentences. "
 )
 DONT_KNOW = "I don't know: I found nothing relevant to your question."
+MODEL_ANSWER_KEPT_CHARS = 500
+"""How much of a replaced model answer its step keeps (``model_answer``), to show what it was."""
 DONT_KNOW_OPENING = "i don't know"
 """How an answer that says it has none begins, case folded (the answer prompt asks for it)."""
 NOT_ABOUT_IT = "the model's query {query!r} shares no word with the question or the conversation"
@@ -630,7 +632,16 @@ async def answer_question(state: ResearchState, runtime: Runtime[Settings]) -> d
         # cited, replace it (or "I don't know" when none answers).
         update = _extractive(state, why=None, uncited=True)
         update["steps"] = [
-            step(AGENT, "answer", {**detail, "uncited": True, "replaced_by": "extractive"}),
+            step(
+                AGENT,
+                "answer",
+                {
+                    **detail,
+                    "uncited": True,
+                    "replaced_by": "extractive",
+                    "model_answer": clip(answer, MODEL_ANSWER_KEPT_CHARS),
+                },
+            ),
             *update["steps"],
         ]
         return {**update, "usage": caller.usage_update()}

@@ -248,6 +248,7 @@ async def test_an_answer_citing_no_passage_is_replaced_by_the_passages_own_sente
     assert len(model.calls_for("researcher")) == 1  # the answer call, which was not cited
     replaced, extractive = steps_named(result, "answer")
     assert replaced["uncited"] is True and replaced["replaced_by"] == "extractive"
+    assert replaced["model_answer"] == uncited  # what the model said stays in the step
     assert extractive["mode"] == "extractive"
     assert result.get("error") is None
 
