@@ -196,8 +196,6 @@ _EXPRESSION_LEAD_IN = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 EXPRESSION_REASON = "the question is an arithmetic expression"
-_OPERAND = re.compile(r"\d|\b(?:pi|e)\b|π")
-"""A number or a constant of the engine's: "sqrt(pi)" is an expression with no digit."""
 
 
 def is_bare_expression(question: str, last_value: int | float | str | None = None) -> bool:
@@ -206,6 +204,7 @@ def is_bare_expression(question: str, last_value: int | float | str | None = Non
     does arithmetic with no real value ("1/0", "sqrt(-1)") or too large a value ("2**99999"):
     the calculator says so."""
     from crossroads.tools.calculator import (
+        OPERAND,
         CalculatorError,
         NoRealValue,
         TooLarge,
@@ -214,7 +213,7 @@ def is_bare_expression(question: str, last_value: int | float | str | None = Non
 
     match = _EXPRESSION_LEAD_IN.match(question)
     text = match.group(1) if match else question
-    if not _OPERAND.search(text) or not re.search(r"[-+*/%^×÷]|\w\(", text):
+    if not OPERAND.search(text) or not re.search(r"[-+*/%^×÷]|\w\(", text):
         return False
     if isinstance(last_value, str):  # a whole number past 64 bits, kept as its digits
         last_value = int(last_value)

@@ -102,6 +102,7 @@ __all__ = [
     "MAX_EXPRESSION_CHARS",
     "MAX_LINES",
     "MAX_NODES",
+    "OPERAND",
     "SIGNIFICANT_DIGITS",
     "TOOL_ERROR_PREFIX",
     "CalculatorError",
@@ -222,6 +223,9 @@ Number: TypeAlias = int | Fraction | float
 """An intermediate value: ``int``/``Fraction`` while exact, ``float`` once inexact."""
 
 CONSTANTS: Final[Mapping[str, float]] = {"pi": math.pi, "π": math.pi, "e": math.e}
+OPERAND: Final = re.compile(r"\d|\b(?:" + "|".join(map(re.escape, CONSTANTS)) + r")\b")
+"""Something the engine computes with: a digit, or one of :data:`CONSTANTS` as a word
+("sqrt(pi)" has no digit and is arithmetic all the same)."""
 
 # Number and operator words the model sometimes writes instead of digits and symbols.
 _NUMBER_WORDS: Final = frozenset(

@@ -49,6 +49,7 @@ from fractions import Fraction
 from text_to_num import alpha2digit
 
 from crossroads.errors import CrossroadsError, InputError
+from crossroads.tools.calculator import OPERAND
 
 # --- reasons for declining (shown to users and to the calculator agent) -----------------
 
@@ -1014,11 +1015,9 @@ def has_quantity(question: str) -> bool:
     to the router instead of declining it.
     """
     text = _normalise(question)
-    return any(pattern.search(text) for pattern in (_DIGIT, _MULTIPLIER, _PREVIOUS_REFERENCE))
+    return any(pattern.search(text) for pattern in (OPERAND, _MULTIPLIER, _PREVIOUS_REFERENCE))
 
 
-_DIGIT = re.compile(r"\d|\b(?:pi|e)\b|π")
-"""A digit, or a constant the engine knows (``pi * e`` is arithmetic with no digit)."""
 _MULTIPLIER = re.compile(r"\b(?:twice|thrice|double[ds]?|triple[ds]?|half|halve[ds]?)\b")
 
 
