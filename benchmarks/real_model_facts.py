@@ -27,21 +27,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from offline_reader import CORPUS, PAIRS, ROOT, fact_right  # the same pairs and rule
+
 from crossroads.graphs.researcher import build_researcher_graph
 from crossroads.settings import ROLES, Settings
 from crossroads.tools.retrievers import build_index
 
-ROOT = Path(__file__).resolve().parent.parent
-PAIRS = ROOT / "benchmarks" / "data" / "fact_pairs.jsonl"
-CORPUS = ROOT / "crossroads" / "data" / "example_corpus"
 OUTPUT = ROOT / "benchmarks" / "out" / "real_model_facts.json"
 CITATION = re.compile(r"\[(\d+)\]")
 
 
 def right(answer: str, expected: str | None) -> bool:
-    if expected is None:
-        return answer.startswith("I don't know")
-    return expected.lower() in answer.lower()
+    return fact_right(answer, expected, declined=answer.startswith("I don't know"))
 
 
 def cited(answer: str, sources: int) -> bool:
